@@ -1,0 +1,38 @@
+import { formatUserFacing, toUserFacing } from '../core/errors/present.js';
+import { startScheduler } from '../scheduler/scheduler.js';
+import { createRuntime } from './runtime.js';
+import { buildApp } from './server/app.js';
+
+/**
+ * The main job: load the configuration (embedded local one by default), open the state store, serve health and
+ * metrics, and run the configured schedules through the command registry.
+ */
+async function main(): Promise<void> {
+  const rt = await createRuntime({ configPath: process.argv[2] });
+  const app = buildApp({ deps: rt });
+  const scheduler = startScheduler(rt);
+  const { host, port } = rt.config.bot.listen;
+  const address = await app.listen({ host, port });
+  rt.log.info(
+    { address, config: rt.loaded.source, environments: Object.keys(rt.config.environments), schedules: rt.config.schedules.map((s) => s.name) },
+    'aks-lifecycle-bot started',
+  );
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    rt.log.info({ signal }, 'stopping');
+    await scheduler.stop();
+    await app.close();
+    await rt.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`aks-lifecycle-bot could not start:\n${formatUserFacing(toUserFacing(err))}\n`);
+  if (!(err instanceof Error && 'code' in err)) process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
+  process.exit(1);
+});
