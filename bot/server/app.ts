@@ -19,7 +19,7 @@ export interface AppOptions {
  */
 export function buildApp(opts: AppOptions): FastifyInstance {
   const { deps } = opts;
-  const app = fastify({ logger: false, disableRequestLogging: true, bodyLimit: 256 * 1024 });
+  const app = fastify({ logger: false, bodyLimit: 256 * 1024 });
 
   // A registry per app, not prom-client's global one, so several apps (tests) never share counters.
   const metrics = new Registry();

@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
-import { Redactor } from './redact.js';
+import type { Redactor } from './redact.js';
 
 export type { Logger } from 'pino';
 
@@ -27,9 +27,11 @@ export function createLogger(opts: LoggerOptions): Logger {
       },
       hooks: {
         logMethod(args, method) {
-          const scrubbed = args.map((a) => (typeof a === 'string' ? redactor.text(a) : a)) as Parameters<typeof method>;
+          const scrubbed = args.map((a) => (typeof a === 'string' ? redactor.text(a) : redactor.value(a))) as Parameters<typeof method>;
           method.apply(this, scrubbed);
         },
+        // last line of defence: whatever a serializer or interpolation produced, known values are masked
+        streamWrite: (line) => redactor.text(line),
       },
       serializers: {
         err: (err: unknown) => redactor.value(err),

@@ -139,7 +139,7 @@ export class Harness {
     }
   }
 
-  private context(c: Component, state: State, spawned: ProcessRecord[]): ComponentContext {
+  private context(c: Component, state: State, spawned: ProcessRecord[], phase: 'build' | 'start'): ComponentContext {
     const runDir = join(this.runRoot, 'run', c.name);
     const logDir = join(this.runRoot, 'logs');
     mkdirSync(logDir, { recursive: true });
@@ -193,7 +193,8 @@ export class Harness {
         const buildLog = `${this.cacheDir(c)}.log`;
         appendFileSync(buildLog, `$ ${command} ${args.join(' ')}\n`);
         const r = await execa(command, args, {
-          cwd: opts.cwd ?? runDir,
+          // a build has no run folder; it works in its cache folder
+          cwd: opts.cwd ?? (phase === 'build' ? this.cacheDir(c) : runDir),
           env: { ...this.env, ...opts.env },
           timeout: opts.timeoutMs,
           all: true,
@@ -201,7 +202,11 @@ export class Harness {
         });
         appendFileSync(buildLog, `${r.all ?? ''}\n`);
         if (r.failed) {
-          const why = r.timedOut ? `timed out after ${opts.timeoutMs} ms` : `exit code ${r.exitCode ?? r.signal}`;
+          const why = r.timedOut
+            ? `timed out after ${opts.timeoutMs} ms`
+            : r.exitCode !== undefined
+              ? `exit code ${r.exitCode}`
+              : (r.signal ?? r.shortMessage ?? 'could not start');
           throw new SandboxError(c.name, `${command} ${args.join(' ')} failed (${why})`, tailText(r.all ?? '', 40));
         }
         return { stdout: r.stdout, stderr: r.stderr };
@@ -238,7 +243,7 @@ export class Harness {
       writeFileSync(`${dir}.log`, '');
       const t0 = Date.now();
       this.log(`[${c.name}] building ${c.version} into ${dir} (log: ${dir}.log)`);
-      await c.build(this.context(c, this.readState(), []));
+      await c.build(this.context(c, this.readState(), [], 'build'));
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       writeFileSync(join(dir, '.complete'), JSON.stringify({ builtAt: new Date().toISOString(), seconds: Number(secs) }));
       this.log(`[${c.name}] built in ${secs} s`);
@@ -263,7 +268,7 @@ export class Harness {
         if (existing) await this.stopOne(c.name, existing);
         delete state[c.name];
         const spawned: ProcessRecord[] = [];
-        const ctx = this.context(c, state, spawned);
+        const ctx = this.context(c, state, spawned, 'start');
         rmSync(ctx.runDir, { recursive: true, force: true });
         mkdirSync(ctx.runDir, { recursive: true });
         const t0 = Date.now();

@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { applyMigrations, MIGRATIONS, schemaVersion } from './migrations.js';
+import { sqliteApprovalStore } from './sqlite/approvals.js';
+import { sqliteAuditStore } from './sqlite/audit.js';
+import { sqliteLeaseStore } from './sqlite/leases.js';
+import { sqliteOutboxStore } from './sqlite/outbox.js';
+import { sqliteRunStore } from './sqlite/runs.js';
+import type { Clock, Store } from './types.js';
+
+export interface SqliteOptions {
+  /** A file path, or ':memory:' for a throw-away database. */
+  readonly path: string;
+  readonly clock?: Clock;
+  /** How long a write waits for another process's lock before failing with SQLITE_BUSY. */
+  readonly busyTimeoutMs?: number;
+}
+
+export interface SqliteStoreOptions extends SqliteOptions {
+  /** How long a claimed notification stays hidden from other senders before it counts as abandoned. */
+  readonly notificationClaimTimeoutMs?: number;
+}
+
+export interface SqliteStore extends Store {
+  readonly path: string;
+  schemaVersion(): number;
+}
+
+const systemClock: Clock = () => new Date();
+
+/** Opens a connection configured for durability, without migrating it. */
+export function openDatabase(options: SqliteOptions): Database.Database {
+  if (options.path !== ':memory:' && options.path !== '') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  try {
+    // Set before WAL: switching journal mode needs a lock another process may briefly hold.
+    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5_000)}`);
+    // WAL: readers (status, chat) never block the writer, and a crash mid-transaction leaves only uncommitted
+    // frames that recovery discards. FULL syncs the WAL on every commit, so a power loss cannot take back a
+    // journal entry the engine already acted on.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const clock = options.clock ?? systemClock;
+  const db = openDatabase(options);
+  try {
+    applyMigrations(db, MIGRATIONS, clock);
+    return {
+      path: options.path,
+      schemaVersion: () => schemaVersion(db),
+      ...sqliteRunStore(db, clock),
+      ...sqliteApprovalStore(db, clock),
+      ...sqliteAuditStore(db, clock),
+      ...sqliteOutboxStore(db, clock, options.notificationClaimTimeoutMs ?? 5 * 60_000),
+      ...sqliteLeaseStore(db, clock),
+      async close() {
+        if (db.open) db.close();
+      },
+    };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
