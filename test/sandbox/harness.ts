@@ -30,27 +30,29 @@ export interface HarnessOptions {
   /** Who started a component: a vitest run id, or 'cli'. Teardown stops only what its owner started. */
   owner?: string;
   log?: (line: string) => void;
+  /** The components to drive; the registry's by default (tests of the harness pass their own). */
+  components?: readonly Component[];
 }
 
 const defaultLog = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
-export function getComponent(name: string): Component {
-  const c = components.find((x) => x.name === name);
+export function getComponent(name: string, list: readonly Component[] = components): Component {
+  const c = list.find((x) => x.name === name);
   if (!c) {
-    throw new SandboxError('sandbox', `unknown component "${name}"; known: ${components.map((x) => x.name).join(', ')}`);
+    throw new SandboxError('sandbox', `unknown component "${name}"; known: ${list.map((x) => x.name).join(', ')}`);
   }
   return c;
 }
 
 /** Dependencies first, each once. */
-export function resolveOrder(names: readonly string[]): Component[] {
+export function resolveOrder(names: readonly string[], list: readonly Component[] = components): Component[] {
   const out: Component[] = [];
   const visit = (name: string, path: string[]): void => {
     if (out.some((c) => c.name === name)) return;
     if (path.includes(name)) throw new SandboxError('sandbox', `dependency cycle: ${[...path, name].join(' -> ')}`);
-    const c = getComponent(name);
+    const c = getComponent(name, list);
     for (const dep of c.requires ?? []) visit(dep, [...path, name]);
     out.push(c);
   };
@@ -62,6 +64,7 @@ export class Harness {
   private readonly env: NodeJS.ProcessEnv;
   private readonly owner: string;
   private readonly log: (line: string) => void;
+  private readonly list: readonly Component[];
   readonly runRoot: string;
   readonly cacheRoot: string;
 
@@ -69,6 +72,7 @@ export class Harness {
     this.env = opts.env ?? process.env;
     this.owner = opts.owner ?? 'cli';
     this.log = opts.log ?? defaultLog;
+    this.list = opts.components ?? components;
     this.runRoot = runRoot(this.env);
     this.cacheRoot = cacheRoot(this.env);
   }
@@ -221,7 +225,7 @@ export class Harness {
 
   /** Builds what is missing from the cache; prints progress and how long each build took. */
   async build(names: readonly string[]): Promise<void> {
-    for (const c of resolveOrder(names)) await this.buildOne(c);
+    for (const c of resolveOrder(names, this.list)) await this.buildOne(c);
   }
 
   private async buildOne(c: Component): Promise<void> {
@@ -258,7 +262,7 @@ export class Harness {
 
   /** Starts the named components and what they require; components already running are reused. */
   async up(names: readonly string[]): Promise<Record<ComponentName, Endpoints>> {
-    const order = resolveOrder(names);
+    const order = resolveOrder(names, this.list);
     for (const c of order) await this.buildOne(c);
     return this.withLock(async () => {
       const state = this.readState();
@@ -308,10 +312,10 @@ export class Harness {
     return this.withLock(async () => {
       const state = this.readState();
       const started = Object.keys(state) as ComponentName[];
-      let targets = names.length ? resolveDependents(names.map((n) => getComponent(n).name), started) : started;
+      let targets = names.length ? resolveDependents(names.map((n) => getComponent(n, this.list).name), started, this.list) : started;
       if (opts.onlyOwner) targets = targets.filter((n) => state[n]?.owner === opts.onlyOwner);
       // stop dependents before what they depend on
-      const ordered = resolveOrder(started)
+      const ordered = resolveOrder(started, this.list)
         .map((c) => c.name)
         .filter((n) => targets.includes(n))
         .reverse();
@@ -327,7 +331,7 @@ export class Harness {
 
   status(): { name: ComponentName; version: string; built: boolean; state: string; endpoints?: Endpoints; owner?: string; pids?: number[] }[] {
     const state = this.readState();
-    return components.map((c) => {
+    return this.list.map((c) => {
       const s = state[c.name];
       const built = this.isBuilt(c);
       if (!s) return { name: c.name, version: c.version, built, state: 'stopped' };
@@ -344,14 +348,14 @@ export class Harness {
   }
 }
 
-function resolveDependents(names: ComponentName[], started: ComponentName[]): ComponentName[] {
+function resolveDependents(names: ComponentName[], started: ComponentName[], list: readonly Component[]): ComponentName[] {
   const out = new Set(names);
   let grew = true;
   while (grew) {
     grew = false;
     for (const n of started) {
       if (out.has(n)) continue;
-      if ((getComponent(n).requires ?? []).some((r) => out.has(r))) {
+      if ((getComponent(n, list).requires ?? []).some((r) => out.has(r))) {
         out.add(n);
         grew = true;
       }
