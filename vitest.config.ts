@@ -8,6 +8,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', '{bot,core,scheduler}/**/*.test.ts'],
           environment: 'node',
+          // some unit tests start child processes (CLI, crash tests); a shared 2-core machine can be slow
+          testTimeout: 60_000,
         },
       },
       {

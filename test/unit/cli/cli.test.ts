@@ -1,17 +1,19 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildProgram, CommanderError } from '../../../bot/cli/program.js';
 import { commandSpecs } from '../../../bot/commands/definitions.js';
 import { commandKey } from '../../../bot/commands/registry.js';
 
-const state = join(mkdtempSync(join(tmpdir(), 'aks-cli-')), 'state.sqlite');
+const stateDir = mkdtempSync(join(tmpdir(), 'aks-cli-'));
+const state = join(stateDir, 'state.sqlite');
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 /** The real CLI in a child process, on the fully documented example configuration, state in a temp folder. */
 function cli(...args: string[]) {
-  return execa('npx', ['tsx', 'bot/cli/main.ts', '--config', 'infrastructure/config/example.yaml', ...args], {
+  return execa(process.execPath, ['--import', 'tsx', 'bot/cli/main.ts', '--config', 'infrastructure/config/example.yaml', ...args], {
     reject: false,
     env: { AKS_BOT__bot__statePath: state, AKS_BOT__bot__cliUser: 'alice' },
   });
@@ -70,7 +72,7 @@ describe('aks-bot CLI', () => {
   });
 
   it('fails on a broken configuration naming the path, before doing anything', async () => {
-    const r = await execa('npx', ['tsx', 'bot/cli/main.ts', 'runs'], { reject: false, env: { AKS_BOT__bot__listen__port: 'eighty' } });
+    const r = await execa(process.execPath, ['--import', 'tsx', 'bot/cli/main.ts', 'runs'], { reject: false, env: { AKS_BOT__bot__listen__port: 'eighty' } });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('bot.listen.port (from AKS_BOT__bot__listen__port)');
     expect(r.stderr).toContain('[AKS_CONFIG_INVALID]');

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ describe('configuration', () => {
 
   it('documents every top-level and environment setting in the example', () => {
     const { config } = loadConfigFile('infrastructure/config/example.yaml', {});
-    expect(Object.keys(config).sort()).toEqual(['access', 'bot', 'email', 'environments', 'rocketchat', 'schedules']);
+    expect(Object.keys(config).sort()).toEqual(['access', 'bot', 'budgetWebhook', 'email', 'environments', 'rocketchat', 'schedules']);
     expect(Object.keys(config.environments)).toEqual(['prod', 'staging']);
   });
 
@@ -93,6 +93,10 @@ describe('configuration', () => {
   it('resolves relative paths against the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'a.yaml'), minimal());
-    expect(loadConfigFile(join(dir, 'a.yaml'), {}).baseDir).toBe(dir);
+    try {
+      expect(loadConfigFile(join(dir, 'a.yaml'), {}).baseDir).toBe(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

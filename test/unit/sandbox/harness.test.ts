@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,7 +50,10 @@ describe('sandbox registry', () => {
 describe('sandbox harness', () => {
   const harnesses: Harness[] = [];
   afterEach(async () => {
-    for (const h of harnesses.splice(0)) await h.down();
+    for (const h of harnesses.splice(0)) {
+      await h.down();
+      rmSync(join(h.runRoot, '..'), { recursive: true, force: true });
+    }
   });
 
   function make(list: Component[], owner = 'test'): Harness {
@@ -98,6 +101,7 @@ describe('sandbox harness', () => {
     const c: Component = { ...httpService('tofu'), needs: ['go'] };
     const root = mkdtempSync(join(tmpdir(), 'sbx-'));
     const h = new Harness({ components: [c], log: () => undefined, env: { PATH: '/nonexistent', AKS_SANDBOX_DIR: join(root, 'run'), AKS_SANDBOX_CACHE: join(root, 'cache') } });
+    harnesses.push(h);
     await expect(h.build(['tofu'])).rejects.toThrow(/\[sandbox:tofu\] needs Go 1\.26 .* "go" is not on PATH/);
   });
 
@@ -108,6 +112,7 @@ describe('sandbox harness', () => {
     await h.up(['ferretdb']);
     const env = { AKS_SANDBOX_DIR: h.runRoot, AKS_SANDBOX_CACHE: h.cacheRoot };
     const run = new Harness({ components: [a, b], owner: 'vitest-1', log: () => undefined, env });
+    harnesses.push(run);
     await run.up(['ferretdb', 'smtp']);
     expect(await run.down([], { onlyOwner: 'vitest-1' })).toEqual(['smtp']);
     expect(h.status().find((s) => s.name === 'ferretdb')!.state).toBe('running');
