@@ -128,6 +128,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'backup-sets',
+    sql: `
+      CREATE TABLE backup_sets (
+        id          TEXT PRIMARY KEY,
+        environment TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        manifest    TEXT NOT NULL CHECK (json_valid(manifest)),
+        verified_at INTEGER,
+        drill       TEXT CHECK (drill IS NULL OR json_valid(drill)),
+        deleted_at  INTEGER
+      ) STRICT;
+      CREATE INDEX backup_sets_by_env ON backup_sets (environment, created_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { applyMigrations, MIGRATIONS, schemaVersion } from './migrations.js';
 import { sqliteApprovalStore } from './sqlite/approvals.js';
 import { sqliteAuditStore } from './sqlite/audit.js';
+import { sqliteBackupSetStore } from './sqlite/backup-sets.js';
 import { sqliteLeaseStore } from './sqlite/leases.js';
 import { sqliteOutboxStore } from './sqlite/outbox.js';
 import { sqliteRunStore } from './sqlite/runs.js';
@@ -62,6 +63,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ...sqliteAuditStore(db, clock),
       ...sqliteOutboxStore(db, clock, options.notificationClaimTimeoutMs ?? 5 * 60_000),
       ...sqliteLeaseStore(db, clock),
+      ...sqliteBackupSetStore(db, clock),
       async close() {
         if (db.open) db.close();
       },

@@ -256,6 +256,38 @@ export interface LeaseStore {
   getLease(name: string): Promise<LeaseRecord | undefined>;
 }
 
-export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore {
+export interface BackupSetRecord {
+  /** The backup id, also the blob folder name. */
+  readonly id: string;
+  readonly environment: string;
+  readonly createdAt: Date;
+  /** The manifest as written beside the archive (validated by core/backup/manifest.ts before it is recorded). */
+  readonly manifest: JsonObject;
+  /** Set only by a passing restore drill: "verified" means "restored and compared", not "uploaded". */
+  readonly verifiedAt: Date | null;
+  readonly drill: (JsonObject & { readonly passed: boolean }) | null;
+  readonly deletedAt: Date | null;
+}
+
+export interface NewBackupSet {
+  readonly id: string;
+  readonly environment: string;
+  readonly createdAt: Date;
+  readonly manifest: JsonObject;
+}
+
+export interface BackupSetStore {
+  /** Idempotent: recording the same id again updates the manifest and keeps the drill result. */
+  recordBackupSet(input: NewBackupSet): Promise<BackupSetRecord>;
+  /** Deleted sets included (deletedAt set), so history explains what retention removed. */
+  getBackupSet(id: string): Promise<BackupSetRecord | undefined>;
+  /** Sets not deleted, newest first. */
+  listBackupSets(environment: string, limit?: number): Promise<BackupSetRecord[]>;
+  /** A passing drill sets verifiedAt; a failing one clears it. False when the set is unknown or deleted. */
+  recordDrill(id: string, result: JsonObject & { readonly passed: boolean }, now?: Date): Promise<boolean>;
+  markBackupSetDeleted(id: string, now?: Date): Promise<boolean>;
+}
+
+export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore, BackupSetStore {
   close(): Promise<void>;
 }

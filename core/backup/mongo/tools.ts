@@ -1,0 +1,39 @@
+import type { StreamingProcess } from '../../exec/stream.js';
+
+export interface DumpOptions {
+  readonly database: string;
+  /** Point-in-time dump of a replica-set member; mongodump allows it only for full dumps. */
+  readonly oplog: boolean;
+  readonly signal?: AbortSignal;
+  /** Redacted progress lines from the tool's stderr. */
+  readonly onLine?: (line: string) => void;
+}
+
+export interface RestoreOptions {
+  /** Drop each collection before restoring it. */
+  readonly drop: boolean;
+  readonly oplogReplay: boolean;
+  /** Restore indexes too; FerretDB refuses what mongorestore sends (docs/sandbox-ferretdb.md). */
+  readonly indexes: boolean;
+  /** Rename on the way in, e.g. rocketchat.* → drill_x.* for a restore drill. */
+  readonly rename?: { readonly from: string; readonly to: string };
+  readonly include?: readonly string[];
+  readonly signal?: AbortSignal;
+  readonly onLine?: (line: string) => void;
+}
+
+/**
+ * Where mongodump and mongorestore run. Production runs them inside the MongoDB pod through the Kubernetes exec
+ * API (not built yet); locally and in tests they are child processes through the exec chokepoint. Either way the
+ * archive is a byte stream: dump's stdout, restore's stdin.
+ */
+export interface MongoTools {
+  readonly kind: 'local' | 'kubernetes';
+  /** Throws AKS_BACKUP_DEFAULT_PASSWORD when the credentials are the chart's "changeme" fallback. */
+  checkCredentials(environment: string): Promise<void>;
+  /** `mongodump --archive --gzip` to stdout. */
+  dump(opts: DumpOptions): Promise<StreamingProcess>;
+  /** `mongorestore --archive --gzip` from stdin. */
+  restore(opts: RestoreOptions): Promise<StreamingProcess>;
+  version(): Promise<string>;
+}

@@ -1,0 +1,162 @@
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AppError, isAppError } from '../errors/app-error.js';
+import { createDecryptor } from './crypto/decrypt.js';
+import { hashTap } from './crypto/hash-tap.js';
+import { compareCollections, type CollectionStat, type Manifest } from './manifest.js';
+import { progressReporter } from './progress.js';
+import { readManifest } from './read-set.js';
+import type { BackupDeps } from './types.js';
+
+export interface VerifyResult {
+  readonly manifest: Manifest;
+  /** The archive version that was authenticated; a restore downloads exactly this version. */
+  readonly etag: string;
+  readonly chunks: number;
+}
+
+/**
+ * `backup verify`: manifest present and valid, archive present, its size and SHA-256 as recorded, every chunk
+ * authenticates, the plaintext hashes as recorded. Reads the whole archive once, keeps nothing.
+ */
+export async function verifyBackup(deps: BackupDeps, id: string): Promise<VerifyResult> {
+  const manifest = await readManifest(deps.container, deps.prefix, id);
+  const blob = deps.container.getBlockBlobClient(manifest.archive.blob);
+  const props = await blob.getProperties().catch((err: unknown) => {
+    if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('AKS_BACKUP_NOT_FOUND', { backupId: id, environment: deps.environment });
+    throw err;
+  });
+  const etag = props.etag!;
+  // sizes and digests are compared after the stream: authenticating first names the damage precisely
+  // (truncated, tampered, reordered, from another backup) instead of just "size differs"
+  const progress = progressReporter('verify', deps.onProgress);
+  const cipher = hashTap((n) => progress.bytes(n));
+  const decrypt = createDecryptor({ expectedBackupId: id, keys: deps.keys });
+  const plain = hashTap();
+  const download = await blob.download(0, undefined, { conditions: { ifMatch: etag } });
+  await pipeline(download.readableStreamBody as NodeJS.ReadableStream, cipher, decrypt, plain, discard());
+  progress.done();
+  checkDigests(id, manifest, cipher.digest(), plain.digest());
+  return { manifest, etag, chunks: decrypt.progress().chunks };
+}
+
+export interface RestoreTarget {
+  /** The database restored into; the manifest's database unless renamed. */
+  readonly database: string;
+  /** Drop collections before restoring: what a real restore does, and harmless for a fresh scratch database. */
+  readonly drop: boolean;
+}
+
+export interface RestoreResult {
+  readonly manifest: Manifest;
+  readonly database: string;
+  readonly collections: CollectionStat[];
+}
+
+/**
+ * Restore: first the full verify pass (nothing is dropped before every chunk authenticated), then the same blob
+ * version (If-Match the verified ETag) again through decryption into `mongorestore --archive --gzip`, then the
+ * restored database compared with the manifest's counts and hashes. Any mismatch fails loudly.
+ */
+export async function restoreBackup(deps: BackupDeps, id: string, target?: Partial<RestoreTarget>): Promise<RestoreResult> {
+  const verified = await verifyBackup(deps, id);
+  const { manifest } = verified;
+  const source = manifest.mongo.database;
+  const database = target?.database ?? source;
+  const renamed = database !== source;
+  const progress = progressReporter('restore', deps.onProgress);
+  const proc = await deps.tools.restore({
+    drop: target?.drop ?? true,
+    // replaying an oplog into a renamed database would write to the original one
+    oplogReplay: manifest.mongo.oplog && !renamed,
+    indexes: deps.settings.restoreIndexes,
+    include: manifest.mongo.oplog ? [`${source}.*`] : [],
+    rename: renamed ? { from: `${source}.*`, to: `${database}.*` } : undefined,
+    onLine: progress.line,
+  });
+  const plain = hashTap((n) => progress.bytes(n));
+  const cipher = hashTap();
+  try {
+    const download = await deps.container.getBlockBlobClient(manifest.archive.blob).download(0, undefined, { conditions: { ifMatch: verified.etag } });
+    await pipeline(download.readableStreamBody as NodeJS.ReadableStream, cipher, createDecryptor({ expectedBackupId: id, keys: deps.keys }), plain, proc.stdin!);
+    await proc.done;
+  } catch (err) {
+    proc.kill('SIGKILL');
+    // mongorestore exiting early shows up as EPIPE on its stdin; its own exit status says why
+    const toolError = await proc.done.then(() => undefined, (e: unknown) => e);
+    if (!isAppError(err) && isAppError(toolError)) throw toolError;
+    throw err;
+  }
+  progress.done();
+  checkDigests(id, manifest, cipher.digest(), plain.digest());
+  const collections = await deps.inspector.stats(database);
+  const differences = compareCollections(manifest.mongo.collections, collections);
+  if (differences.length > 0) {
+    throw new AppError('AKS_BACKUP_CONTENT_MISMATCH', { backupId: id, database, differences: differences.slice(0, 5).join('; ') });
+  }
+  deps.log.info({ backupId: id, database, collections: collections.length }, 'restore matched the manifest');
+  return { manifest, database, collections };
+}
+
+export interface DrillResult {
+  readonly passed: boolean;
+  readonly backupId: string;
+  readonly scratchDatabase: string;
+  readonly collections: number;
+  readonly documents: number;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface DrillOutcome {
+  /** Plain data for the store and chat. */
+  readonly result: DrillResult;
+  /** The error that failed the drill, for the caller to report with its code and fix. */
+  readonly error?: AppError;
+}
+
+/**
+ * `backup drill`: restore into a scratch database, compare with the manifest, drop the scratch database whatever
+ * happened. Returns the outcome either way so the store can record the evidence; never throws for a failed drill.
+ */
+export async function drillBackup(deps: BackupDeps, id: string): Promise<DrillOutcome> {
+  const startedAt = deps.now().toISOString();
+  const scratch = `drill_${id.replace(/[^A-Za-z0-9]/g, '_')}`.slice(0, 60);
+  try {
+    const r = await restoreBackup(deps, id, { database: scratch, drop: true });
+    return {
+      result: {
+        passed: true,
+        backupId: id,
+        scratchDatabase: scratch,
+        collections: r.collections.length,
+        documents: r.collections.reduce((n, c) => n + c.count, 0),
+        startedAt,
+        finishedAt: deps.now().toISOString(),
+      },
+    };
+  } catch (err) {
+    const appError = isAppError(err) ? err : new AppError('AKS_INTERNAL', { reference: `drill-${id}` }, { cause: err });
+    deps.log.warn({ backupId: id, err }, 'restore drill failed');
+    const error = { code: appError.code, message: appError.message };
+    return { result: { passed: false, backupId: id, scratchDatabase: scratch, collections: 0, documents: 0, startedAt, finishedAt: deps.now().toISOString(), error }, error: appError };
+  } finally {
+    await deps.inspector.dropDatabase(scratch).catch((err: unknown) => deps.log.warn({ err, scratch }, 'could not drop the drill database'));
+  }
+}
+
+function checkDigests(id: string, m: Manifest, cipher: { sha256: string; bytes: number }, plain: { sha256: string; bytes: number }): void {
+  if (cipher.bytes !== m.archive.ciphertext.bytes) throw mismatch(id, 'the archive size', cipher.bytes, m.archive.ciphertext.bytes);
+  if (cipher.sha256 !== m.archive.ciphertext.sha256) throw mismatch(id, 'the archive SHA-256', cipher.sha256, m.archive.ciphertext.sha256);
+  if (plain.bytes !== m.archive.plaintext.bytes) throw mismatch(id, 'the decrypted size', plain.bytes, m.archive.plaintext.bytes);
+  if (plain.sha256 !== m.archive.plaintext.sha256) throw mismatch(id, 'the decrypted SHA-256', plain.sha256, m.archive.plaintext.sha256);
+}
+
+function mismatch(backupId: string, what: string, found: string | number, expected: string | number): AppError {
+  return new AppError('AKS_BACKUP_CHECKSUM_MISMATCH', { backupId, what, found, expected });
+}
+
+function discard(): Writable {
+  return new Writable({ write: (_c, _e, cb) => cb() });
+}

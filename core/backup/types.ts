@@ -1,0 +1,42 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import type { Logger } from '../log/logger.js';
+import type { KeyWrapper } from './crypto/key-wrapper.js';
+import type { ContentInspector } from './mongo/content.js';
+import type { MongoTools } from './mongo/tools.js';
+
+export interface BackupSettings {
+  /** The Rocket.Chat database. */
+  readonly database: string;
+  readonly oplog: boolean;
+  /** Restore secondary indexes (off for FerretDB, which refuses them; Rocket.Chat recreates its own at start). */
+  readonly restoreIndexes: boolean;
+  readonly chunkSize: number;
+  /** Blob block size and how many blocks upload at once: memory is about blockSize × (concurrency + 1). */
+  readonly uploadBlockSize: number;
+  readonly uploadConcurrency: number;
+}
+
+export interface BackupProgress {
+  readonly phase: 'dump' | 'verify' | 'restore' | 'compare';
+  /** Archive bytes so far (plaintext for dump and restore, ciphertext for verify). */
+  readonly bytes: number;
+  readonly bytesPerSecond: number;
+  /** The collection the tool last reported. */
+  readonly collection?: string;
+}
+
+/** Everything a backup, restore, verify or drill needs, injected so tests build it from the sandbox. */
+export interface BackupDeps {
+  readonly environment: string;
+  readonly container: ContainerClient;
+  /** Blob folder of this environment's sets. */
+  readonly prefix: string;
+  readonly keys: KeyWrapper;
+  readonly tools: MongoTools;
+  readonly inspector: ContentInspector;
+  readonly settings: BackupSettings;
+  readonly log: Logger;
+  readonly now: () => Date;
+  readonly versions: { readonly bot: string; readonly chart?: string; readonly app?: string };
+  readonly onProgress?: (p: BackupProgress) => void;
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { KeyClient } from '@azure/keyvault-keys';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { MongoClient } from 'mongodb';
+import { keyVaultKeyWrapper } from '../../../core/backup/crypto/key-vault-wrapper.js';
+import { driverInspector } from '../../../core/backup/mongo/content.js';
+import { localMongoTools } from '../../../core/backup/mongo/local-tools.js';
+import type { BackupDeps, BackupSettings } from '../../../core/backup/types.js';
+import { createExec } from '../../../core/exec/exec.js';
+import { createStreamExec } from '../../../core/exec/stream.js';
+import { createLogger } from '../../../core/log/logger.js';
+import { Redactor } from '../../../core/log/redact.js';
+import { MemoryStream } from '../../helpers/deps.js';
+import { useSandbox } from '../../sandbox/use.js';
+
+// the SDK's TokenCredential type, without importing @azure/core-auth (not a direct dependency)
+type TokenCredential = ConstructorParameters<typeof KeyClient>[1];
+export const sandboxCredential: TokenCredential = {
+  getToken: async () => ({ token: 'sandbox-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
+};
+
+export interface BackupSandbox {
+  readonly uri: string;
+  readonly mongo: MongoClient;
+  readonly container: ContainerClient;
+  readonly keys: KeyClient;
+  readonly keyName: string;
+  readonly logs: MemoryStream;
+  readonly redactor: Redactor;
+  readonly mongodump: string;
+  readonly mongorestore: string;
+  deps(overrides?: Partial<Omit<BackupDeps, 'settings'>> & { settings?: Partial<BackupSettings>; keyName?: string }): BackupDeps;
+  close(): Promise<void>;
+}
+
+/** The real thing end to end: FerretDB + mongo tools + Azurite + the Key Vault emulator, through the real SDKs. */
+export async function backupSandbox(suffix: string, database: string): Promise<BackupSandbox> {
+  const sb = await useSandbox(['ferretdb', 'mongo-tools', 'azurite', 'keyvault']);
+  const uri = sb.ferretdb.uri!;
+  const mongo = new MongoClient(uri);
+  const service = BlobServiceClient.fromConnectionString(sb.azurite.connectionString!);
+  const container = service.getContainerClient(`backups-${suffix}`);
+  await container.createIfNotExists();
+  const ca = readFileSync(sb.keyvault.caFile!, 'utf8');
+  const kvOptions = { disableChallengeResourceVerification: true, tlsOptions: { ca } };
+  const keys = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, kvOptions);
+  const keyName = `backup-kek-${randomUUID().slice(0, 8)}`;
+  await keys.createRsaKey(keyName, { keySize: 2048 });
+  const logs = new MemoryStream();
+  const redactor = new Redactor();
+  const log = createLogger({ level: 'debug', redactor, destination: logs });
+  const mongodump = sb['mongo-tools'].mongodump!;
+  const mongorestore = sb['mongo-tools'].mongorestore!;
+  const tools = localMongoTools({ streamExec: createStreamExec({ redactor, log }), exec: createExec({ redactor, log }), redactor, mongodump, mongorestore, uri });
+  return {
+    uri,
+    mongo,
+    container,
+    keys,
+    keyName,
+    logs,
+    redactor,
+    mongodump,
+    mongorestore,
+    deps(o = {}) {
+      const { settings, keyName: kn, ...rest } = o;
+      return {
+        environment: 'sandbox',
+        container,
+        prefix: 'sandbox',
+        keys: keyVaultKeyWrapper({ keys, keyName: kn ?? keyName, credential: sandboxCredential, options: kvOptions }),
+        tools,
+        inspector: driverInspector(mongo),
+        settings: { database, oplog: false, restoreIndexes: false, chunkSize: 256 * 1024, uploadBlockSize: 1024 * 1024, uploadConcurrency: 4, ...settings },
+        log,
+        now: () => new Date(),
+        versions: { bot: 'test' },
+        ...rest,
+      };
+    },
+    async close() {
+      await container.deleteIfExists();
+      await mongo.close();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { execute } from '../../../bot/commands/dispatch.js';
+import { testConfig, testDeps, TEST_CONFIG_YAML } from '../../helpers/deps.js';
+
+const cli = { actor: 'cli-admin', source: 'cli' } as const;
+
+describe('backup commands without a usable backend', () => {
+  it.each(['backup run --env prod', 'backup list --env prod', 'backup verify --env prod', 'backup drill --env prod'])(
+    '"%s" says plainly that the in-pod executor is not built, and changes nothing',
+    async (line) => {
+      const deps = testDeps();
+      const reply = await execute(line, cli, deps);
+      expect(reply).toMatchObject({ ok: false, exitCode: 3, code: 'AKS_NOT_AVAILABLE' });
+      expect(reply.text).toContain('Kubernetes exec API is not built yet');
+      expect(await deps.store.listBackupSets('prod')).toEqual([]);
+    },
+  );
+
+  it('a local executor without a Key Vault is AKS_BACKUP_NOT_CONFIGURED, naming the setting', async () => {
+    const yaml = TEST_CONFIG_YAML.replace('credit: { monthlyUsd: 150 }', 'credit: { monthlyUsd: 150 }\n    backup: { executor: { kind: local, uri: { env: MONGO_URI } } }');
+    const reply = await execute('backup run --env prod', cli, testDeps({ config: testConfig(yaml) }));
+    expect(reply).toMatchObject({ ok: false, code: 'AKS_BACKUP_NOT_CONFIGURED' });
+    expect(reply.text).toContain('keyVaultUrl');
+  });
+
+  it('restore of anything but mongo is not available; its dry run changes nothing', async () => {
+    const reply = await execute('restore volumes --env prod --backup 20261126T020000Z-abc123 --dry-run', cli, testDeps());
+    expect(reply).toMatchObject({ ok: false, exitCode: 3, code: 'AKS_NOT_AVAILABLE' });
+  });
+
+  it('restore mongo --dry-run shows the plan: authenticate everything before dropping anything', async () => {
+    const reply = await execute('restore mongo --env prod --backup 20261126T020000Z-abc123 --dry-run', cli, testDeps());
+    expect(reply.ok).toBe(true);
+    expect(reply.text).toMatch(/authenticate every chunk[\s\S]*--drop/);
+  });
+});

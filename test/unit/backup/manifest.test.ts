@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { compareCollections, type Manifest, newBackupId, parseManifest } from '../../../core/backup/manifest.js';
+import { AppError } from '../../../core/errors/app-error.js';
+
+const h = (c: string) => c.repeat(64);
+
+export function manifestFixture(over: Partial<Manifest> = {}): Manifest {
+  return {
+    manifestVersion: 1,
+    id: '20261126T020000Z-abc123',
+    environment: 'prod',
+    startedAt: '2026-11-26T02:00:00.000Z',
+    finishedAt: '2026-11-26T02:03:00.000Z',
+    mongo: { database: 'rocketchat', oplog: true, consistency: 'oplog', serverVersion: '7.0.14', collections: [{ name: 'users', count: 5, sha256: h('a') }] },
+    archive: { blob: 'prod/20261126T020000Z-abc123/mongo.archive.enc', format: 'AKSB/1', chunkSize: 1048576, plaintext: { bytes: 10, sha256: h('b') }, ciphertext: { bytes: 99, sha256: h('c') } },
+    key: { keyId: 'https://kv.vault.azure.net/keys/backup-kek/0123', algorithm: 'RSA-OAEP-256' },
+    versions: { mongodump: '100.11.0', bot: '0.1.0' },
+    ...over,
+  };
+}
+
+function codeOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof AppError) return err.code;
+    throw err;
+  }
+  return 'returned';
+}
+
+describe('manifest', () => {
+  it('parses a complete manifest', () => {
+    const m = manifestFixture();
+    expect(parseManifest(JSON.stringify(m), m.id)).toEqual(m);
+  });
+
+  it.each([
+    ['not JSON', '{', 'AKS_BACKUP_MANIFEST_INVALID'],
+    ['a field missing', JSON.stringify({ ...manifestFixture(), key: undefined }), 'AKS_BACKUP_MANIFEST_INVALID'],
+    ['an unknown field', JSON.stringify({ ...manifestFixture(), extra: 1 }), 'AKS_BACKUP_MANIFEST_INVALID'],
+    ['a bad digest', JSON.stringify(manifestFixture({ archive: { ...manifestFixture().archive, plaintext: { bytes: 1, sha256: 'zz' } } })), 'AKS_BACKUP_MANIFEST_INVALID'],
+    ['another backup’s manifest', JSON.stringify(manifestFixture({ id: '20261125T020000Z-ffffff' })), 'AKS_BACKUP_ID_MISMATCH'],
+  ])('refuses %s', (_name, text, code) => {
+    expect(codeOf(() => parseManifest(text, '20261126T020000Z-abc123'))).toBe(code);
+  });
+
+  it('makes sortable ids', () => {
+    expect(newBackupId(new Date('2026-11-26T02:00:07.123Z'), 'abc123')).toBe('20261126T020007Z-abc123');
+  });
+
+  it('names every per-collection difference', () => {
+    const exp = [
+      { name: 'a', count: 1, sha256: h('1') },
+      { name: 'b', count: 2, sha256: h('2') },
+      { name: 'c', count: 3, sha256: h('3') },
+    ];
+    const got = [
+      { name: 'a', count: 1, sha256: h('1') },
+      { name: 'b', count: 2, sha256: h('9') },
+      { name: 'd', count: 0, sha256: h('0') },
+    ];
+    expect(compareCollections(exp, got)).toEqual(['b: same count (2) but different content', 'c: missing', 'd: not in the backup']);
+    expect(compareCollections(exp, exp)).toEqual([]);
+  });
+});
