@@ -1,0 +1,441 @@
+/**
+ * A FAKE Azure Resource Manager: no real ARM can run on this machine. It speaks the real REST paths, JSON shapes
+ * and status codes for what the bot reads, so the UNMODIFIED SDK clients (@azure/arm-resources-subscriptions,
+ * @azure/arm-costmanagement, @azure/arm-containerservice) can be pointed at it with their `endpoint` option:
+ *
+ * - GET  /subscriptions/{id}                                  state, subscriptionPolicies {spendingLimit, quotaId}
+ * - POST /subscriptions/{id}/providers/Microsoft.CostManagement/query     columns/rows, Daily or total, groupings
+ * - POST /subscriptions/{id}/providers/Microsoft.CostManagement/forecast  columns Cost, UsageDate, CostStatus, Currency
+ * - GET/PUT /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}
+ *
+ * Like Azure: HTTPS only (the SDK refuses bearer tokens over http), a bearer token and api-version are required,
+ * errors are {"error": {"code", "message"}}, a missing cluster is 404 ResourceNotFound, and a Disabled subscription
+ * answers every write (PUT/PATCH/POST other than cost reads) with 409 ReadOnlyDisabledSubscription while GET and
+ * DELETE keep working. Faults can be injected: 429 with Retry-After, 5xx, or a malformed body.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { makeSelfSignedCert } from './tls.js';
+
+export interface FakeSubscription {
+  state: 'Enabled' | 'Warned' | 'PastDue' | 'Disabled' | 'Deleted';
+  spendingLimit: 'On' | 'Off' | 'CurrentPeriodOff';
+  quotaId: string;
+  displayName: string;
+}
+
+/** One billed amount: a day (YYYY-MM-DD) of one resource. */
+export interface FakeCostEntry {
+  date: string;
+  cost: number;
+  resourceGroup: string;
+  service: string;
+  resourceId: string;
+}
+
+export interface FakeAgentPool {
+  name: string;
+  count: number;
+  vmSize: string;
+  mode: 'System' | 'User';
+  provisioningState: string;
+  powerState: 'Running' | 'Stopped';
+  orchestratorVersion: string;
+}
+
+export interface FakeCluster {
+  provisioningState: string;
+  powerState: 'Running' | 'Stopped';
+  kubernetesVersion: string;
+  location: string;
+  agentPools: FakeAgentPool[];
+}
+
+/** What GET .../locations/{location}/kubernetesVersions lists for a region. */
+export interface FakeKubernetesVersion {
+  version: string;
+  isPreview?: boolean;
+  supportPlan: string[];
+  patches: string[];
+}
+
+export const DEFAULT_KUBERNETES_VERSIONS: FakeKubernetesVersion[] = [
+  { version: '1.31', supportPlan: ['KubernetesOfficial', 'AKSLongTermSupport'], patches: ['1.31.10', '1.31.11'] },
+  { version: '1.32', supportPlan: ['KubernetesOfficial'], patches: ['1.32.6', '1.32.7'] },
+  { version: '1.33', supportPlan: ['KubernetesOfficial'], patches: ['1.33.2'] },
+  { version: '1.34', isPreview: true, supportPlan: ['KubernetesOfficial'], patches: ['1.34.0'] },
+];
+
+export interface Fault {
+  method?: string;
+  /** Matched against the request path (without query). */
+  path: RegExp;
+  status: number;
+  retryAfterSeconds?: number;
+  /** Raw body instead of the usual error JSON (for malformed answers). */
+  rawBody?: string;
+  /** How many requests it hits before it is spent. */
+  times: number;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  apiVersion: string | null;
+  status: number;
+  body: unknown;
+}
+
+export interface FakeArm {
+  readonly url: string;
+  /** The self-signed certificate to trust (tlsOptions.ca). */
+  readonly ca: string;
+  readonly requests: RequestLogEntry[];
+  /** Ids are case-insensitive, as in ARM. */
+  setSubscription(id: string, s: FakeSubscription): void;
+  subscription(id: string): FakeSubscription | undefined;
+  setCosts(subscriptionId: string, entries: FakeCostEntry[]): void;
+  /** The daily amount the forecast projects; without it, the mean of the last 7 billed days. */
+  setForecastDailyUsd(subscriptionId: string, usd: number | undefined): void;
+  setCluster(subscriptionId: string, resourceGroup: string, name: string, c: FakeCluster | undefined): void;
+  cluster(subscriptionId: string, resourceGroup: string, name: string): FakeCluster | undefined;
+  setKubernetesVersions(versions: FakeKubernetesVersion[]): void;
+  inject(fault: Fault): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+const CM = '/providers/microsoft.costmanagement/';
+
+class ArmError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function day(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function usageDate(date: string): number {
+  return Number(date.replaceAll('-', ''));
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.');
+  }
+}
+
+interface QueryBody {
+  type?: string;
+  timeframe?: string;
+  timePeriod?: { from?: string; to?: string };
+  dataset?: { granularity?: string; aggregation?: Record<string, { name?: string; function?: string }>; grouping?: { type?: string; name?: string }[] };
+  includeActualCost?: boolean;
+}
+
+const DIMENSIONS: Record<string, keyof FakeCostEntry> = {
+  resourcegroupname: 'resourceGroup',
+  resourcegroup: 'resourceGroup',
+  servicename: 'service',
+  resourceid: 'resourceId',
+};
+
+function timeRange(body: QueryBody): { from: string; to: string } {
+  if (body.timeframe !== 'Custom') throw new ArmError(400, 'BadRequest', `Timeframe ${String(body.timeframe)} is not supported by the fake; use Custom.`);
+  const from = body.timePeriod?.from;
+  const to = body.timePeriod?.to;
+  if (!from || !to || Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to))) {
+    throw new ArmError(400, 'BadRequest', 'Invalid query definition: timePeriod with from and to is required for timeframe Custom.');
+  }
+  if (Date.parse(from) > Date.parse(to)) throw new ArmError(400, 'BadRequest', 'Invalid query definition: from must be before to.');
+  return { from: day(new Date(from)), to: day(new Date(to)) };
+}
+
+function costColumnName(body: QueryBody): string {
+  const agg = Object.values(body.dataset?.aggregation ?? {})[0];
+  if (!agg || agg.function !== 'Sum') throw new ArmError(400, 'BadRequest', 'Invalid dataset: one aggregation with function Sum is required.');
+  // Azure names the column after the aggregated field: Cost for ActualCost, PreTaxCost for Usage.
+  return agg.name ?? 'Cost';
+}
+
+function queryResult(subscriptionId: string, kind: 'query' | 'forecast', columns: { name: string; type: string }[], rows: unknown[][]) {
+  return {
+    id: `subscriptions/${subscriptionId}/providers/Microsoft.CostManagement/${kind}/${crypto.randomUUID()}`,
+    name: crypto.randomUUID(),
+    type: `Microsoft.CostManagement/${kind}`,
+    location: null,
+    sku: null,
+    eTag: null,
+    properties: { nextLink: null, columns, rows },
+  };
+}
+
+export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<FakeArm> {
+  const now = opts.now ?? (() => new Date());
+  const tls = await makeSelfSignedCert();
+  const subscriptions = new Map<string, FakeSubscription>();
+  const costs = new Map<string, FakeCostEntry[]>();
+  const forecastDailyUsd = new Map<string, number>();
+  const clusters = new Map<string, FakeCluster>();
+  const requests: RequestLogEntry[] = [];
+  const faults: Fault[] = [];
+  let kubernetesVersions = DEFAULT_KUBERNETES_VERSIONS;
+
+  function subscription(id: string): FakeSubscription {
+    const s = subscriptions.get(id.toLowerCase());
+    if (!s) throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${id}' could not be found.`);
+    return s;
+  }
+
+  function query(subId: string, body: QueryBody) {
+    const { from, to } = timeRange(body);
+    const costName = costColumnName(body);
+    const daily = body.dataset?.granularity === 'Daily';
+    const groups = (body.dataset?.grouping ?? []).map((g) => {
+      const field = DIMENSIONS[(g.name ?? '').toLowerCase()];
+      if (g.type !== 'Dimension' || !field) throw new ArmError(400, 'BadRequest', `Invalid grouping ${String(g.name)}.`);
+      return { name: g.name as string, field };
+    });
+    if (groups.length > 2) throw new ArmError(400, 'BadRequest', 'Invalid dataset: at most 2 groupings are allowed.');
+    const sums = new Map<string, { cost: number; date: string; keys: string[] }>();
+    for (const e of costs.get(subId) ?? []) {
+      if (e.date < from || e.date > to) continue;
+      const keys = groups.map((g) => String(e[g.field]));
+      const k = JSON.stringify([daily ? e.date : '', ...keys]);
+      const cur = sums.get(k) ?? { cost: 0, date: e.date, keys };
+      cur.cost += e.cost;
+      sums.set(k, cur);
+    }
+    const columns = [
+      { name: costName, type: 'Number' },
+      ...(daily ? [{ name: 'UsageDate', type: 'Number' }] : []),
+      ...groups.map((g) => ({ name: g.name, type: 'String' })),
+      { name: 'Currency', type: 'String' },
+    ];
+    const rows = [...sums.values()]
+      .sort((a, b) => a.date.localeCompare(b.date))
+      .map((s) => [s.cost, ...(daily ? [usageDate(s.date)] : []), ...s.keys, 'USD']);
+    return queryResult(subId, 'query', columns, rows);
+  }
+
+  function forecast(subId: string, body: QueryBody) {
+    const { from, to } = timeRange(body);
+    const costName = costColumnName(body);
+    if ((body.dataset?.grouping ?? []).length > 0) throw new ArmError(400, 'BadRequest', 'Grouping is not supported for forecast.');
+    const today = day(now());
+    const perDay = new Map<string, number>();
+    for (const e of costs.get(subId) ?? []) perDay.set(e.date, (perDay.get(e.date) ?? 0) + e.cost);
+    const billed = [...perDay.entries()].filter(([d]) => d < today).sort(([a], [b]) => a.localeCompare(b));
+    const last7 = billed.slice(-7);
+    const rate = forecastDailyUsd.get(subId) ?? (last7.length ? last7.reduce((a, [, c]) => a + c, 0) / last7.length : 0);
+    const rows: unknown[][] = [];
+    for (let d = new Date(`${from}T00:00:00Z`); day(d) <= to; d = new Date(d.getTime() + 86_400_000)) {
+      const ds = day(d);
+      if (ds < today) {
+        if (body.includeActualCost && perDay.has(ds)) rows.push([perDay.get(ds), usageDate(ds), 'Actual', 'USD']);
+      } else {
+        rows.push([rate, usageDate(ds), 'Forecast', 'USD']);
+      }
+    }
+    const columns = [
+      { name: costName, type: 'Number' },
+      { name: 'UsageDate', type: 'Number' },
+      { name: 'CostStatus', type: 'String' },
+      { name: 'Currency', type: 'String' },
+    ];
+    return queryResult(subId, 'forecast', columns, rows);
+  }
+
+  function clusterJson(subId: string, rg: string, name: string, c: FakeCluster) {
+    return {
+      id: `/subscriptions/${subId}/resourcegroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`,
+      location: c.location,
+      name,
+      type: 'Microsoft.ContainerService/ManagedClusters',
+      properties: {
+        provisioningState: c.provisioningState,
+        powerState: { code: c.powerState },
+        kubernetesVersion: c.kubernetesVersion,
+        currentKubernetesVersion: c.kubernetesVersion,
+        dnsPrefix: name,
+        agentPoolProfiles: c.agentPools.map((p) => ({
+          name: p.name,
+          count: p.count,
+          vmSize: p.vmSize,
+          mode: p.mode,
+          osType: 'Linux',
+          type: 'VirtualMachineScaleSets',
+          provisioningState: p.provisioningState,
+          powerState: { code: p.powerState },
+          orchestratorVersion: p.orchestratorVersion,
+          currentOrchestratorVersion: p.orchestratorVersion,
+        })),
+        nodeResourceGroup: `MC_${rg}_${name}_${c.location}`,
+      },
+    };
+  }
+
+  async function route(method: string, path: string, body: unknown): Promise<{ status: number; json: unknown }> {
+    const lower = path.toLowerCase();
+    let m = /^\/subscriptions\/([^/]+)$/.exec(lower);
+    if (m && method === 'GET') {
+      const id = m[1] as string;
+      const s = subscription(id);
+      return {
+        status: 200,
+        json: {
+          id: `/subscriptions/${id}`,
+          subscriptionId: id,
+          displayName: s.displayName,
+          state: s.state,
+          subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: s.quotaId, spendingLimit: s.spendingLimit },
+          authorizationSource: 'RoleBased',
+        },
+      };
+    }
+    m = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.costmanagement\/(query|forecast)$/.exec(lower);
+    if (m && method === 'POST') {
+      const id = m[1] as string;
+      subscription(id);
+      if (typeof body !== 'object' || body === null) throw new ArmError(400, 'BadRequest', 'A query definition is required.');
+      return { status: 200, json: m[2] === 'query' ? query(id, body as QueryBody) : forecast(id, body as QueryBody) };
+    }
+    m = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.containerservice\/locations\/([^/]+)\/kubernetesversions$/.exec(lower);
+    if (m && method === 'GET') {
+      subscription(m[1] as string);
+      return {
+        status: 200,
+        json: {
+          values: kubernetesVersions.map((v) => ({
+            version: v.version,
+            capabilities: { supportPlan: v.supportPlan },
+            isPreview: v.isPreview ?? false,
+            patchVersions: Object.fromEntries(v.patches.map((p) => [p, { upgrades: [] }])),
+          })),
+        },
+      };
+    }
+    m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerservice\/managedclusters\/([^/]+)$/.exec(lower);
+    if (m) {
+      const [, id, rg, name] = m as unknown as [string, string, string, string];
+      const s = subscription(id);
+      const key = `${id}/${rg}/${name}`;
+      if (method === 'GET') {
+        const c = clusters.get(key);
+        if (!c) {
+          throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${rg}' was not found.`);
+        }
+        return { status: 200, json: clusterJson(id, rg, name, c) };
+      }
+      if (method === 'PUT') {
+        if (s.state !== 'Enabled') throw disabled(id);
+        const props = (body as { properties?: { kubernetesVersion?: string } } | undefined)?.properties;
+        const c = clusters.get(key);
+        if (!c) throw new ArmError(501, 'NotImplementedInFake', 'The fake ARM only reconciles existing clusters (PUT of the current spec).');
+        // A reconcile (PUT of the current spec) brings a Failed cluster back to Succeeded when the subscription works.
+        c.provisioningState = 'Succeeded';
+        if (props?.kubernetesVersion) c.kubernetesVersion = props.kubernetesVersion;
+        return { status: 200, json: clusterJson(id, rg, name, c) };
+      }
+    }
+    throw new ArmError(404, 'NotFoundInFake', `The fake ARM does not serve ${method} ${path}.`);
+  }
+
+  function disabled(id: string): ArmError {
+    return new ArmError(
+      409,
+      'ReadOnlyDisabledSubscription',
+      `The subscription '${id}' is disabled and therefore marked as read only. You cannot perform any write actions on this subscription until it is re-enabled.`,
+    );
+  }
+
+  function send(res: ServerResponse, status: number, payload: string, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ms-request-id': crypto.randomUUID(), ...headers });
+    res.end(payload);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://fake-arm');
+    const method = req.method ?? 'GET';
+    const entry: RequestLogEntry = { method, path: url.pathname, apiVersion: url.searchParams.get('api-version'), status: 0, body: undefined };
+    requests.push(entry);
+    try {
+      entry.body = await readBody(req);
+      if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {
+        throw new ArmError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.");
+      }
+      if (!entry.apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+      const fault = faults.find((f) => f.times > 0 && f.path.test(url.pathname) && (!f.method || f.method === method));
+      if (fault) {
+        fault.times -= 1;
+        entry.status = fault.status;
+        const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+        const code = fault.status === 429 ? 'TooManyRequests' : 'InternalServerError';
+        send(res, fault.status, fault.rawBody ?? JSON.stringify({ error: { code, message: `Injected ${fault.status}.` } }), headers);
+        return;
+      }
+      const isCostRead = method === 'POST' && url.pathname.toLowerCase().includes(CM);
+      const sub = /^\/subscriptions\/([^/]+)\//i.exec(url.pathname)?.[1];
+      if (sub && ['PUT', 'PATCH', 'POST'].includes(method) && !isCostRead && subscriptions.get(sub.toLowerCase())?.state === 'Disabled') {
+        throw disabled(sub);
+      }
+      const { status, json } = await route(method, url.pathname, entry.body);
+      entry.status = status;
+      send(res, status, JSON.stringify(json));
+    } catch (err) {
+      const e = err instanceof ArmError ? err : new ArmError(500, 'InternalServerError', (err as Error).message);
+      entry.status = e.status;
+      send(res, e.status, JSON.stringify({ error: { code: e.code, message: e.message } }));
+    }
+  }
+
+  const server: Server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `https://127.0.0.1:${port}`,
+    ca: tls.cert,
+    setSubscription: (id, v) => subscriptions.set(id.toLowerCase(), v),
+    subscription: (id) => subscriptions.get(id.toLowerCase()),
+    setCosts: (id, v) => costs.set(id.toLowerCase(), v),
+    setForecastDailyUsd: (id, v) => {
+      if (v === undefined) forecastDailyUsd.delete(id.toLowerCase());
+      else forecastDailyUsd.set(id.toLowerCase(), v);
+    },
+    setCluster: (id, rg, name, c) => {
+      const key = `${id}/${rg}/${name}`.toLowerCase();
+      if (c) clusters.set(key, c);
+      else clusters.delete(key);
+    },
+    cluster: (id, rg, name) => clusters.get(`${id}/${rg}/${name}`.toLowerCase()),
+    setKubernetesVersions: (v) => {
+      kubernetesVersions = v;
+    },
+    requests,
+    inject: (f) => faults.push({ ...f }),
+    clearFaults: () => {
+      faults.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
