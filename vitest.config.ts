@@ -10,6 +10,8 @@ export default defineConfig({
           environment: 'node',
           // some unit tests start child processes (CLI, crash tests); a shared 2-core machine can be slow
           testTimeout: 60_000,
+          // unit tests run first, in their own group; integration suites share the sandbox after them
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -24,6 +26,7 @@ export default defineConfig({
           testTimeout: 5 * 60_000,
           pool: 'forks',
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

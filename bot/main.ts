@@ -1,15 +1,19 @@
 import { formatUserFacing, toUserFacing } from '../core/errors/present.js';
 import { startScheduler } from '../scheduler/scheduler.js';
+import { startChat } from './chat/start.js';
 import { createRuntime } from './runtime.js';
 import { buildApp } from './server/app.js';
 
 /**
- * The main job: load the configuration (embedded local one by default), open the state store, serve health and
- * metrics, and run the configured schedules through the command registry.
+ * The main job: load the configuration (embedded local one by default), open the state store, start the chat side
+ * (Rocket.Chat and email, when configured), serve health, metrics and the chat endpoints, and run the configured
+ * schedules through the command registry.
  */
 async function main(): Promise<void> {
   const rt = await createRuntime({ configPath: process.argv[2] });
-  const app = buildApp({ deps: rt });
+  // chat first: App-mode routes need its delivery and launcher; without rocketchat/email configured it is idle
+  const chat = await startChat(rt);
+  const app = buildApp({ deps: rt, rocketchat: chat.routes });
   const scheduler = startScheduler(rt);
   const { host, port } = rt.config.bot.listen;
   const address = await app.listen({ host, port });
@@ -23,6 +27,7 @@ async function main(): Promise<void> {
     stopping = true;
     rt.log.info({ signal }, 'stopping');
     await scheduler.stop();
+    await chat.stop();
     await app.close();
     await rt.close();
     process.exit(0);

@@ -1,8 +1,15 @@
 import { flag } from './flags.js';
+import { approveHandler, denyHandler } from './handlers/approvals.js';
+import { backupHandlers } from './handlers/backup.js';
+import { costHandler } from './handlers/cost.js';
 import { helpHandler } from './handlers/help.js';
 import { runsHandler } from './handlers/runs.js';
 import { scheduleHandler } from './handlers/schedule.js';
+import { statusHandler } from './handlers/status.js';
 import type { CommandSpec } from './types.js';
+import { backupRuntimeFactory } from '../../core/backup/runtime.js';
+
+const backup = backupHandlers(backupRuntimeFactory());
 
 const backupId = (required: boolean) =>
   flag.string(required ? 'backup set id' : 'backup set id (default: the newest)', {
@@ -12,10 +19,7 @@ const backupId = (required: boolean) =>
     placeholder: 'id',
   });
 
-const ISSUE_BACKUP = 'backups, verification and restore drills arrive with the data-protection work (issue #4)';
 const ISSUE_LIFECYCLE = 'teardown and recreate arrive with the lifecycle work, after verified backups (issue #4)';
-const ISSUE_WATCH = 'cost and subscription watching arrive with the money-and-health work (issue #6)';
-const ISSUE_CHATOPS = 'approvals arrive with the ChatOps work (issue #5)';
 
 /** Every command the bot knows, described once. Order is the order of `help`. */
 export const commandSpecs: readonly CommandSpec[] = [
@@ -27,7 +31,7 @@ export const commandSpecs: readonly CommandSpec[] = [
     role: 'viewer',
     destructive: false,
     environment: 'optional',
-    unavailable: 'cluster and credit status arrive with the lifecycle and money-and-health work (issues #4, #6); "runs" shows what the bot did so far',
+    handler: statusHandler,
   },
   {
     name: 'backup',
@@ -38,7 +42,7 @@ export const commandSpecs: readonly CommandSpec[] = [
     role: 'operator',
     destructive: false,
     environment: 'required',
-    unavailable: ISSUE_BACKUP,
+    handler: backup.run,
   },
   {
     name: 'backup',
@@ -49,7 +53,7 @@ export const commandSpecs: readonly CommandSpec[] = [
     role: 'viewer',
     destructive: false,
     environment: 'required',
-    unavailable: ISSUE_BACKUP,
+    handler: backup.list,
   },
   {
     name: 'backup',
@@ -60,7 +64,7 @@ export const commandSpecs: readonly CommandSpec[] = [
     role: 'operator',
     destructive: false,
     environment: 'required',
-    unavailable: ISSUE_BACKUP,
+    handler: backup.verify,
   },
   {
     name: 'backup',
@@ -71,7 +75,19 @@ export const commandSpecs: readonly CommandSpec[] = [
     role: 'operator',
     destructive: false,
     environment: 'required',
-    unavailable: ISSUE_BACKUP,
+    handler: backup.drill,
+  },
+  {
+    name: 'backup',
+    sub: 'prune',
+    summary: 'delete backup sets outside the daily/weekly/monthly retention (never the newest verified set)',
+    example: 'backup prune --env prod --dry-run',
+    flags: {},
+    role: 'operator',
+    destructive: true,
+    environment: 'required',
+    handler: backup.prune,
+    plan: backup.prunePlan,
   },
   {
     name: 'snapshot',
@@ -114,7 +130,8 @@ export const commandSpecs: readonly CommandSpec[] = [
     role: 'admin',
     destructive: true,
     environment: 'required',
-    unavailable: ISSUE_BACKUP,
+    handler: backup.restore,
+    plan: backup.restorePlan,
   },
   {
     name: 'health',
@@ -156,7 +173,7 @@ export const commandSpecs: readonly CommandSpec[] = [
     role: 'viewer',
     destructive: false,
     environment: 'required',
-    unavailable: ISSUE_WATCH,
+    handler: costHandler,
   },
   {
     name: 'schedule',
@@ -176,7 +193,7 @@ export const commandSpecs: readonly CommandSpec[] = [
     role: 'operator',
     destructive: false,
     environment: 'none',
-    unavailable: ISSUE_CHATOPS,
+    handler: approveHandler,
   },
   {
     name: 'deny',
@@ -189,7 +206,7 @@ export const commandSpecs: readonly CommandSpec[] = [
     role: 'operator',
     destructive: false,
     environment: 'none',
-    unavailable: ISSUE_CHATOPS,
+    handler: denyHandler,
   },
   {
     name: 'runs',

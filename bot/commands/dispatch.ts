@@ -2,11 +2,13 @@ import { AppError } from '../../core/errors/app-error.js';
 import type { ErrorCode } from '../../core/errors/catalog.js';
 import { formatUserFacing, toUserFacing } from '../../core/errors/present.js';
 import type { AuditResult } from '../../core/store/types.js';
+import { renderPrompt, requestApproval } from '../chat/approvals.js';
 import { authorize } from './authorize.js';
+import { commandSpecs } from './definitions.js';
 import { kebab } from './flags.js';
 import { parseCommandText, parseTokens, resolveEnvironment, validateArgs, type ParsedCommand } from './parse.js';
 import { commandKey } from './registry.js';
-import type { CommandDeps, Invocation } from './types.js';
+import type { CommandDeps, CommandSpec, Invocation } from './types.js';
 
 export interface Reply {
   readonly ok: boolean;
@@ -24,6 +26,10 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, Reply['exitCode']>> = {
   AKS_NOT_AVAILABLE: 3,
   AKS_APPROVAL_REQUIRED: 3,
   AKS_FORBIDDEN: 4,
+  AKS_APPROVER_FORBIDDEN: 4,
+  AKS_APPROVAL_SELF: 4,
+  AKS_APPROVAL_NOT_FOUND: 2,
+  AKS_APPROVAL_EXPIRED: 2,
 };
 
 const AUDIT_BY_EXIT: Record<Reply['exitCode'], AuditResult> = { 0: 'ok', 1: 'failed', 2: 'invalid', 3: 'unavailable', 4: 'denied' };
@@ -33,13 +39,19 @@ const AUDIT_BY_EXIT: Record<Reply['exitCode'], AuditResult> = { 0: 'ok', 1: 'fai
  * "not available yet" once its arguments are well-formed. Every attempt lands in the audit log, including
  * the refused ones; a refused or unavailable command changes nothing else.
  */
-export async function execute(input: string | readonly string[], invocation: Invocation, deps: CommandDeps): Promise<Reply> {
+export async function execute(
+  input: string | readonly string[],
+  invocation: Invocation,
+  deps: CommandDeps,
+  /** Tests pass their own specs; everything else uses the registry. */
+  specs: readonly CommandSpec[] = commandSpecs,
+): Promise<Reply> {
   const typed = typeof input === 'string' ? input.trim() : input.join(' ');
   let auditCommand = deps.redactor.text(typed).slice(0, 500);
   let environment: string | undefined;
   let reply: Reply;
   try {
-    const parsed: ParsedCommand = typeof input === 'string' ? parseCommandText(input) : parseTokens(input);
+    const parsed: ParsedCommand = typeof input === 'string' ? parseCommandText(input, specs) : parseTokens(input, specs);
     auditCommand = describeInvocation(parsed, deps.redactor.text.bind(deps.redactor));
     const { spec } = parsed;
     const args = validateArgs(parsed);
@@ -55,7 +67,12 @@ export async function execute(input: string | readonly string[], invocation: Inv
       const steps = await spec.plan(args, ctx);
       reply = { ok: true, exitCode: 0, text: [`Plan for ${commandKey(spec)} on ${environment ?? 'all environments'} (dry run, nothing changed):`, ...steps.map((s, i) => `${i + 1}. ${s}`)].join('\n'), data: { plan: steps } };
     } else if (spec.destructive && !(environment && deps.config.environments[environment]?.teardown.unattended)) {
-      throw new AppError('AKS_APPROVAL_REQUIRED', { command: commandKey(spec) });
+      // Approval: the run waits, with its plan, for a decision; the chat side posts the prompt from `data`.
+      if (!spec.plan || !environment) throw new AppError('AKS_APPROVAL_REQUIRED', { command: commandKey(spec) });
+      const steps = await spec.plan(args, ctx);
+      const { run, approval } = await requestApproval(spec, args, environment, invocation, steps, deps);
+      const text = renderPrompt(run, approval, { twoPersonRule: deps.config.access.twoPersonRule, role: String(spec.role), now: deps.now() });
+      reply = { ok: true, exitCode: 0, text, data: { awaitingApproval: { runId: run.id, approvalId: approval.id, expiresAt: approval.expiresAt.toISOString(), plan: steps } } };
     } else {
       const out = await spec.handler(args, ctx);
       reply = { ok: true, exitCode: 0, text: out.text, data: out.data };

@@ -1,6 +1,8 @@
 import fastify, { type FastifyInstance } from 'fastify';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CommandDeps } from '../commands/types.js';
+import { budgetWebhookRoutes } from './budget-webhook.js';
+import { rocketchatRoutes } from './rocketchat-routes.js';
 
 export interface ReadinessCheck {
   readonly name: string;
@@ -44,6 +46,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     },
     ...(opts.checks ?? []),
   ];
+
+  void app.register(rocketchatRoutes, { deps, ...opts.rocketchat });
+  void app.register(budgetWebhookRoutes, { deps, ...opts.budgetWebhook });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

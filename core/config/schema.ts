@@ -33,6 +33,13 @@ const environmentSchema = z.strictObject({
     clusterName: z.string().min(1),
     /** Test and sandbox use: point the SDK clients at a fake ARM endpoint. */
     armEndpoint: httpUrl.optional(),
+    /** Test and sandbox use: PEM file of the CA that signed armEndpoint's certificate. */
+    armCaFile: z.string().min(1).optional(),
+    /**
+     * How the bot signs in to Azure: 'default' tries managed identity, AZURE_* environment variables and the az CLI
+     * login (DefaultAzureCredential); 'none' says this environment has no Azure access (cost and status say so).
+     */
+    credential: z.enum(['default', 'none']).default('default'),
   }),
   credit: z
     .strictObject({
@@ -41,6 +48,10 @@ const environmentSchema = z.strictObject({
       safetyMarginUsd: z.number().nonnegative().default(10),
       /** Day of the month the subscription's billing period starts (not necessarily the 1st). */
       billingPeriodStartDay: z.number().int().min(1).max(28).default(1),
+      /** Alert once per billing period at each share of the credit spent (percent). */
+      alertThresholdsPct: z.array(z.number().positive().max(100)).default([50, 75, 90, 100]),
+      /** Alert once per billing period this many days before the projected exhaustion. */
+      alertLeadDays: z.array(z.number().positive().max(31)).default([5, 3]),
     })
     .refine((c) => c.safetyMarginUsd < c.monthlyUsd, { error: 'safetyMarginUsd must be below monthlyUsd', path: ['safetyMarginUsd'] }),
   kubernetes: z
@@ -62,19 +73,58 @@ const environmentSchema = z.strictObject({
       storageAccountUrl: httpUrl.optional(),
       container: name.default('backups'),
       storageKey: secretRefSchema.optional(),
+      /** Instead of storageAccountUrl + storageKey: a storage connection string (e.g. Azurite's), as a secret. */
+      storageConnectionString: secretRefSchema.optional(),
+      /** Blob folder of this environment's sets: <prefix>/<id>/…; defaults to the environment's name. */
+      prefix: name.optional(),
       keyVaultUrl: httpUrl.optional(),
+      /** Test and sandbox use: PEM file of the CA that signed keyVaultUrl's certificate. */
+      keyVaultCaFile: z.string().min(1).optional(),
+      /** RSA key in Key Vault that wraps each backup's random data key (RSA-OAEP-256); its version is recorded. */
       keyName: z.string().default('backup-kek'),
       /** Teardown refuses without a verified backup set younger than this. */
       maxAgeHours: z.number().positive().default(24),
+      /** The Rocket.Chat database. */
+      database: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'a MongoDB database name').default('rocketchat'),
+      /** mongodump --oplog (point in time; needs a replica set and a full dump). Off only for standalone servers. */
+      oplog: z.boolean().default(true),
+      /** Restore secondary indexes; off for FerretDB (sandbox), which refuses what mongorestore sends. */
+      restoreIndexes: z.boolean().default(true),
+      /** Plaintext bytes per authenticated chunk of the encrypted archive. */
+      chunkSizeKiB: z.number().int().min(4).max(16_384).default(1024),
+      upload: z
+        .strictObject({
+          /** Blob block size; memory for the upload is about blockSizeMiB × (concurrency + 1). */
+          blockSizeMiB: z.number().int().min(1).max(100).default(8),
+          concurrency: z.number().int().min(1).max(16).default(4),
+        })
+        .prefault({}),
+      /**
+       * Where mongodump/mongorestore run. 'kubernetes' (inside the MongoDB pod through the exec API) is not built
+       * yet; 'local' runs the tools on the bot host against `uri` (a secret: it holds the password).
+       */
+      executor: z
+        .discriminatedUnion('kind', [
+          z.strictObject({ kind: z.literal('kubernetes') }),
+          z.strictObject({
+            kind: z.literal('local'),
+            mongodump: z.string().min(1).default('mongodump'),
+            mongorestore: z.string().min(1).default('mongorestore'),
+            uri: secretRefSchema,
+          }),
+        ])
+        .prefault({ kind: 'kubernetes' }),
       retention: z
         .strictObject({
           daily: z.number().int().min(1).default(7),
           weekly: z.number().int().min(0).default(4),
           monthly: z.number().int().min(0).default(3),
+          /** A set without a manifest younger than this may be a backup still running; older ones are removed. */
+          incompleteGraceHours: z.number().positive().default(24),
         })
-        .default({ daily: 7, weekly: 4, monthly: 3 }),
+        .prefault({}),
     })
-    .default({ container: 'backups', keyName: 'backup-kek', maxAgeHours: 24, retention: { daily: 7, weekly: 4, monthly: 3 } }),
+    .prefault({}),
   teardown: z
     .strictObject({
       /** Tear down this many days before the forecast says the credit runs out. */
@@ -136,6 +186,16 @@ export const configSchema = z
         rooms: z.array(z.string().min(1)).min(1, 'list at least one room the bot listens in'),
         mode: z.enum(['app', 'bot']).default('bot'),
         appSecret: secretRefSchema.optional(),
+        /** Bot mode: a message whose first word is this (or a mention of the bot) is a command. */
+        commandPrefix: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'a short lowercase word such as "aks"').default('aks'),
+        /** Between an approval and the start of the run: taking the ✅ back in this time cancels the run. */
+        approvalGraceSeconds: z.number().int().min(0).max(600).default(10),
+        /** How often a running run's progress message is re-rendered (edited in place). */
+        progressIntervalSeconds: z.number().int().min(1).max(600).default(5),
+        /** Mode app: the App's id (app.json "id"); approval prompts then carry Approve/Deny buttons for it. */
+        appId: z.guid({ error: 'expected the App id from bot/rocketchat-app/app.json' }).optional(),
+        /** Requests per minute per client address on /rocketchat/command and /rocketchat/interaction. */
+        rateLimitPerMinute: z.number().int().min(1).max(100_000).default(120),
       })
       .optional(),
     email: z
@@ -149,6 +209,17 @@ export const configSchema = z
         }),
         from: z.email(),
         to: z.array(z.email()).min(1),
+        /** Who gets approval emails with personal signed links while chat is down: username → address. */
+        approvers: z.record(z.string().min(1), z.email()).default({}),
+        /** HMAC key for the approval links (single-use, expiring); without it, approval emails carry no links. */
+        linkSecret: secretRefSchema.optional(),
+      })
+      .optional(),
+    /** Azure Monitor action-group webhook for budget alerts: POST {publicUrl}/webhooks/budget/<secret>. */
+    budgetWebhook: z
+      .strictObject({
+        /** Action groups cannot send custom headers, so the secret travels in the URL path. */
+        secret: secretRefSchema,
       })
       .optional(),
     schedules: z.array(scheduleSchema).default([]),

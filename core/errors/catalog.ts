@@ -74,6 +74,162 @@ export const errorCatalog = {
     message: 'There is no run {runId}.',
     fix: 'Run "runs" to list recent runs.',
   },
+  AKS_AZURE_NOT_CONFIGURED: {
+    message: 'The environment {environment} has no Azure access configured (azure.credential is none), so {what} cannot be read.',
+    fix: 'Set azure.credential to default for this environment and give the bot an identity (managed identity, AZURE_* variables or az login) with Reader and Cost Management Reader on the subscription.',
+  },
+  AKS_AZURE_CREDENTIAL: {
+    message: 'The bot could not sign in to Azure for the environment {environment}: {reason}.',
+    fix: 'Give the bot an identity: a managed identity, the AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET variables, or an az login on its host.',
+  },
+  AKS_AZURE_REQUEST_FAILED: {
+    message: 'Azure answered {operation} with HTTP {status} ({azureCode}) after retries.',
+    fix: 'Check the Azure status page and the bot identity\'s roles on the subscription; the request is safe to repeat.',
+  },
+  AKS_AZURE_SUBSCRIPTION_DISABLED: {
+    message: 'The subscription is disabled and read-only: Azure refused {operation} (ReadOnlyDisabledSubscription).',
+    fix: 'Nothing can be created or changed until the next billing period re-enables the subscription (or the spending limit is removed); reads and deletes still work.',
+  },
+  AKS_AZURE_RESPONSE_INVALID: {
+    message: 'Azure answered {operation} with data the bot does not understand: {issues}.',
+    fix: 'Nothing was changed. The API may have changed shape; report it with the bot log, which has the raw answer.',
+  },
+  AKS_WEBHOOK_UNAUTHORIZED: {
+    message: 'The webhook call was refused: the secret in its URL is missing or wrong.',
+    fix: 'Use the URL {publicUrl}/webhooks/budget/<secret> with the secret named by budgetWebhook.secret in the configuration.',
+  },
+  AKS_WEBHOOK_INVALID: {
+    message: 'The webhook payload is not an Azure Monitor common-alert-schema budget alert: {issues}.',
+    fix: 'Enable the common alert schema on the action group\'s webhook action; nothing was changed.',
+  },
+  AKS_BACKUP_NOT_CONFIGURED: {
+    message: 'Backups are not configured for environment {environment}: {reason}.',
+    fix: 'Set the missing settings under environments.{environment}.backup (see infrastructure/config/example.yaml).',
+  },
+  AKS_BACKUP_NOT_FOUND: {
+    message: 'There is no complete backup set {backupId} for environment {environment}.',
+    fix: 'Run "backup list" to see the complete sets; a set without a manifest is incomplete and cannot be used.',
+  },
+  AKS_BACKUP_DEFAULT_PASSWORD: {
+    message: 'The MongoDB password of {environment} is the chart fallback "changeme"; refusing to back it up.',
+    fix: 'Set real passwords in the <release>-mongodb secret (mongodb-root-password, mongodb-passwords) and run again.',
+  },
+  AKS_BACKUP_FORMAT: {
+    message: 'The archive of backup {backupId} is not an encrypted backup this bot can read: {reason}.',
+    fix: 'The blob was replaced or written by something else; use another backup set and keep this one for inspection.',
+  },
+  AKS_BACKUP_TRUNCATED: {
+    message: 'The archive of backup {backupId} is truncated: {reason}.',
+    fix: 'The upload did not finish or the blob was cut; this set cannot be restored. Use an older verified set.',
+  },
+  AKS_BACKUP_TAMPERED: {
+    message: 'Chunk {chunk} of backup {backupId} failed authentication: the archive was modified or damaged.',
+    fix: 'Do not restore this set. Use an older verified set and investigate who can write to the backup container.',
+  },
+  AKS_BACKUP_CHUNK_ORDER: {
+    message: 'Backup {backupId} has chunk {found} where chunk {expected} belongs: chunks were reordered, dropped or duplicated.',
+    fix: 'Do not restore this set. Use an older verified set and investigate who can write to the backup container.',
+  },
+  AKS_BACKUP_FOREIGN_CHUNK: {
+    message: 'Chunk {chunk} of backup {backupId} belongs to another backup.',
+    fix: 'The archive was spliced from several backups. Do not restore it; use an older verified set.',
+  },
+  AKS_BACKUP_ID_MISMATCH: {
+    message: 'The {what} names backup {found}, but backup {expected} was asked for.',
+    fix: 'A blob or manifest was copied from another backup set. Use "backup list" and restore a consistent set.',
+  },
+  AKS_BACKUP_TRAILING_DATA: {
+    message: 'Backup {backupId} has data after its final chunk.',
+    fix: 'The blob was appended to after the backup finished. Do not restore it; use an older verified set.',
+  },
+  AKS_BACKUP_KEY_UNAVAILABLE: {
+    message: 'The data key of backup {backupId} could not be unwrapped with key {keyId}: {reason}.',
+    fix: 'Check that the Key Vault key (and the version that wrapped it) still exists and the bot may unwrapKey with it.',
+  },
+  AKS_BACKUP_MANIFEST_MISSING: {
+    message: 'Backup {backupId} has no manifest, so it is incomplete.',
+    fix: 'The backup did not finish. Run "backup run" again and use a set that "backup list" shows as complete.',
+  },
+  AKS_BACKUP_MANIFEST_INVALID: {
+    message: 'The manifest of backup {backupId} is not valid: {reason}.',
+    fix: 'The manifest was damaged or written by something else; use another backup set.',
+  },
+  AKS_BACKUP_CHECKSUM_MISMATCH: {
+    message: 'Backup {backupId}: {what} is {found}, but the manifest says {expected}.',
+    fix: 'The archive does not match its manifest. Do not restore it; use an older verified set.',
+  },
+  AKS_BACKUP_CONTENT_MISMATCH: {
+    message: 'After restoring backup {backupId} into {database}, the data differs from the manifest: {differences}.',
+    fix: 'The restore is not trustworthy. Check the mongorestore log, then restore an older verified set.',
+  },
+  AKS_BACKUP_INCONSISTENT: {
+    message: 'The database changed while backup {backupId} was dumped and no oplog was available: {differences}.',
+    fix: 'Run the backup again at a quieter time, or on a replica set where --oplog gives a point-in-time dump.',
+  },
+  AKS_BACKUP_ABORTED: {
+    message: 'Backup {backupId} was stopped before it finished: {reason}. No manifest was written.',
+    fix: 'Nothing usable was left behind. Fix the cause in the message and run "backup run" again.',
+  },
+  AKS_CHAT_UNREACHABLE: {
+    message: 'Rocket.Chat at {url} did not answer: {reason}.',
+    fix: 'Notifications and approval prompts go by email meanwhile; check that Rocket.Chat is up and reachable from the bot.',
+  },
+  AKS_CHAT_API: {
+    message: 'Rocket.Chat refused {endpoint} with status {status}: {error}.',
+    fix: 'Check the bot user\'s personal access token and user id in rocketchat:, and give that user the "bot" role.',
+  },
+  AKS_CHAT_BAD_RESPONSE: {
+    message: 'Rocket.Chat answered {endpoint} with a body the bot does not understand: {issues}.',
+    fix: 'Check that rocketchat.url points at a Rocket.Chat server (6.x or later); the bot log has the details.',
+  },
+  AKS_APPROVAL_NOT_FOUND: {
+    message: 'Run {runId} has no pending approval.',
+    fix: 'Run "runs {runId}" to see its state; only a run awaiting approval can be approved or denied.',
+  },
+  AKS_APPROVAL_EXPIRED: {
+    message: 'The approval for run {runId} expired at {expiresAt}; the run was denied.',
+    fix: 'Start the command again for a new approval prompt (access.approvalTtlMinutes sets how long a prompt stays open).',
+  },
+  AKS_APPROVAL_SELF: {
+    message: '{actor} asked for run {runId} and may not approve it: the two-person rule is on.',
+    fix: 'Ask another approver with the {role} role; access.twoPersonRule turns the rule off.',
+  },
+  AKS_APPROVAL_DENIED: {
+    message: 'Run {runId} was denied by {actor}{reason}.',
+    fix: 'Nothing was changed. Start the command again if it is still needed, after talking to the approver.',
+  },
+  AKS_APPROVAL_WITHDRAWN: {
+    message: 'The approval of run {runId} was taken back by {actor} before the run started.',
+    fix: 'Nothing was changed. Start the command again when it should run.',
+  },
+  AKS_APPROVER_FORBIDDEN: {
+    message: '{actor} may not decide run {runId} ("{command}"): it needs the {role} role.',
+    fix: 'Ask an approver with that role, or an admin to grant the role under access.roles.',
+  },
+  AKS_SIGNATURE_INVALID: {
+    message: 'The request signature is missing or does not match.',
+    fix: 'Set the same shared secret in the Rocket.Chat App settings and in rocketchat.appSecret. Nothing was changed.',
+  },
+  AKS_REQUEST_STALE: {
+    message: 'The request timestamp {timestamp} is more than {windowSeconds} seconds away from the bot\'s clock.',
+    fix: 'Check the clocks (NTP) of the Rocket.Chat server and the bot. Nothing was changed.',
+  },
+  AKS_REQUEST_REPLAYED: {
+    message: 'The request nonce {nonce} was already used.',
+    fix: 'Every request needs a new nonce; a replayed request is refused. Nothing was changed.',
+  },
+  AKS_BAD_REQUEST: {
+    message: 'The request is invalid: {issues}.',
+    fix: 'Send the fields named in the message; see docs/errors.md and the Rocket.Chat App source for the format. Nothing was changed.',
+  },
+  AKS_RATE_LIMITED: {
+    message: 'Too many requests; try again in {seconds} s.',
+    fix: 'Slow down; rocketchat.rateLimitPerMinute sets the limit. Nothing was changed.',
+  },
+  AKS_LINK_INVALID: {
+    message: 'This approval link is not valid: {reason}.',
+    fix: 'Use the newest approval email, or approve in chat with "approve <run>". Nothing was changed.',
+  },
   AKS_INTERNAL: {
     message: 'An unexpected error occurred (reference {reference}).',
     fix: 'Nothing was reported to chat beyond this message; the bot log has the details under this reference.',

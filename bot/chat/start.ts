@@ -1,0 +1,82 @@
+import { resolveSecret, type KeyVaultReader } from '../../core/secrets/resolve.js';
+import type { RocketChatRouteExtras } from '../server/rocketchat-routes.js';
+import type { CommandDeps } from '../commands/types.js';
+import { OutboxMailer, smtpTransport } from './email/mailer.js';
+import { isChatUnreachable } from './rocketchat/rest.js';
+import { wireChat, type ChatWiring } from './wire.js';
+
+export interface ChatService {
+  /** Pass to buildApp({ rocketchat }) so App-mode requests can post prompts and start approved runs. */
+  readonly routes: RocketChatRouteExtras;
+  readonly wiring: ChatWiring | undefined;
+  stop(): Promise<void>;
+}
+
+export interface StartChatOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly keyVault?: KeyVaultReader;
+  /** How often overdue approvals are expired and the mail outbox drained. */
+  readonly sweepMs?: number;
+  readonly mailMs?: number;
+}
+
+/**
+ * Starts the chat side from the configuration: Rocket.Chat REST + realtime (bot mode) or REST only (App mode),
+ * the approval expiry sweep and the email outbox. Without rocketchat: configured, only email runs. Chat being
+ * down at start is not fatal: the connection is retried, and notifications go by email meanwhile.
+ */
+export async function startChat(deps: CommandDeps, o: StartChatOptions = {}): Promise<ChatService> {
+  const { config, log, redactor } = deps;
+  const secrets = { redactor, ...(o.env ? { env: o.env } : {}), ...(o.keyVault ? { keyVault: o.keyVault } : {}) };
+  const timers: NodeJS.Timeout[] = [];
+  let wiring: ChatWiring | undefined;
+
+  const rc = config.rocketchat;
+  if (rc) {
+    const token = await resolveSecret(rc.token, secrets);
+    const linkSecret = config.email?.linkSecret && config.bot.publicUrl ? await resolveSecret(config.email.linkSecret, secrets) : undefined;
+    wiring = wireChat(deps, {
+      url: rc.url,
+      userId: rc.userId,
+      token,
+      rooms: rc.rooms,
+      prefix: rc.commandPrefix,
+      graceMs: rc.approvalGraceSeconds * 1000,
+      progressIntervalMs: rc.progressIntervalSeconds * 1000,
+      ...(linkSecret && config.bot.publicUrl ? { links: { secret: linkSecret, publicUrl: config.bot.publicUrl } } : {}),
+    });
+    const w = wiring;
+    {
+      const connect = async (): Promise<void> => {
+        try {
+          if (rc.mode === 'bot') await w.adapter.start();
+          else await w.adapter.resolveRooms();
+        } catch (err) {
+          if (!isChatUnreachable(err)) throw err;
+          log.warn('Rocket.Chat unreachable at start; retrying in 30 s (email carries notifications meanwhile)');
+          timers.push(setTimeout(() => void connect().catch((e: unknown) => log.error({ err: e }, 'chat start failed')), 30_000));
+        }
+      };
+      await connect();
+    }
+    timers.push(setInterval(() => void w.adapter.sweep().catch((err: unknown) => log.error({ err }, 'approval sweep failed')), o.sweepMs ?? 30_000));
+  }
+
+  const email = config.email;
+  if (email) {
+    const password = email.smtp.password ? await resolveSecret(email.smtp.password, secrets) : undefined;
+    const mailer = new OutboxMailer({ store: deps.store, transport: smtpTransport(email.smtp, password), from: email.from, log, now: deps.now });
+    timers.push(setInterval(() => void mailer.drain().catch((err: unknown) => log.error({ err }, 'mail outbox drain failed')), o.mailMs ?? 15_000));
+  }
+  for (const t of timers) t.unref();
+
+  return {
+    routes: wiring ? { delivery: wiring.delivery, launcher: wiring.launcher } : {},
+    wiring,
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      wiring?.adapter.stop();
+      await wiring?.launcher.idle();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { CommandDeps, CommandSpec } from '../commands/types.js';
+import { BotAdapter } from './bot-adapter.js';
+import { Delivery, type LinkSettings } from './delivery.js';
+import { RunLauncher } from './launcher.js';
+import { DdpClient } from './rocketchat/ddp.js';
+import { RocketChatRest } from './rocketchat/rest.js';
+
+export interface ChatWiring {
+  readonly rest: RocketChatRest;
+  readonly ddp: DdpClient;
+  readonly delivery: Delivery;
+  readonly launcher: RunLauncher;
+  readonly adapter: BotAdapter;
+}
+
+export interface ChatWiringOptions {
+  readonly url: string;
+  readonly userId: string;
+  /** The resolved personal access token (never logged). */
+  readonly token: string;
+  readonly rooms: readonly string[];
+  readonly prefix: string;
+  readonly graceMs: number;
+  readonly progressIntervalMs: number;
+  readonly backoff?: { initialMs: number; maxMs: number };
+  readonly specs?: readonly CommandSpec[];
+  /** Signed approval links in emails while chat is down. */
+  readonly links?: LinkSettings;
+}
+
+/** Builds the bot-only chat side; call adapter.start() to connect. */
+export function wireChat(deps: CommandDeps, o: ChatWiringOptions): ChatWiring {
+  deps.redactor.add(o.token);
+  const rest = new RocketChatRest({ url: o.url, userId: o.userId, token: o.token });
+  const ddp = new DdpClient({ url: o.url, token: o.token, log: deps.log, ...(o.backoff ? { backoff: o.backoff } : {}) });
+  const delivery = new Delivery(rest, deps, o.links);
+  const rooms = o.rooms;
+  // The launcher posts into the ops room, known once the adapter resolved the room names.
+  const adapterRef: { adapter?: BotAdapter } = {};
+  const launcher = new RunLauncher({
+    deps,
+    delivery,
+    get roomId() {
+      return adapterRef.adapter?.opsRoomId ?? '';
+    },
+    graceMs: o.graceMs,
+    progressIntervalMs: o.progressIntervalMs,
+    ...(o.specs ? { specs: o.specs } : {}),
+  });
+  const adapter = new BotAdapter({ deps, rest, ddp, delivery, launcher, rooms, prefix: o.prefix, ...(o.specs ? { specs: o.specs } : {}) });
+  adapterRef.adapter = adapter;
+  return { rest, ddp, delivery, launcher, adapter };
+}

@@ -1,0 +1,169 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../core/errors/app-error.js';
+import { formatUserFacing, toUserFacing } from '../../core/errors/present.js';
+import { resolveSecret } from '../../core/secrets/resolve.js';
+import { decideRun, specFor } from '../chat/approvals.js';
+import { approvalLinkRoutes } from './approval-link-routes.js';
+import type { Delivery } from '../chat/delivery.js';
+import type { RunLauncher } from '../chat/launcher.js';
+import { NonceCache, verifySignedRequest } from '../chat/signing.js';
+import { commandSpecs } from '../commands/definitions.js';
+import { execute, type Reply } from '../commands/dispatch.js';
+import type { CommandDeps, CommandSpec } from '../commands/types.js';
+
+// POST /rocketchat/command and /rocketchat/interaction: what the Rocket.Chat App forwards (slash command,
+// reaction, button click), HMAC-signed. An App call has about 10 s, so both answer at once; a command that takes
+// longer is acknowledged and its answer posted to the room when it is done.
+
+export interface RocketChatRouteExtras {
+  /** The shared secret; default: rocketchat.appSecret resolved from `env`. */
+  readonly secret?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Posts prompts and late answers (absent: the App shows the answer text only). */
+  readonly delivery?: Delivery;
+  /** Starts approved runs (absent: approved runs stay queued). */
+  readonly launcher?: RunLauncher;
+  /** Longest wait for a command before answering "accepted"; default 2 s. */
+  readonly ackTimeoutMs?: number;
+  readonly windowSeconds?: number;
+  readonly specs?: readonly CommandSpec[];
+  /** The approval-link HMAC key; default: email.linkSecret resolved from `env`. */
+  readonly linkSecret?: string;
+}
+
+export interface RocketChatRouteOptions extends RocketChatRouteExtras {
+  readonly deps: CommandDeps;
+}
+
+declare module './app.js' {
+  interface AppOptions {
+    /** Options of the /rocketchat routes (App mode). */
+    readonly rocketchat?: RocketChatRouteExtras;
+  }
+}
+
+const user = z.strictObject({ username: z.string().min(1).max(120), roles: z.array(z.string().max(120)).max(100).optional() });
+const commandBody = z.strictObject({ text: z.string().max(2_000), user, roomId: z.string().min(1).max(64), threadId: z.string().max(64).optional() });
+const interactionBody = z.strictObject({
+  kind: z.enum(['reaction', 'button']),
+  action: z.enum(['approve', 'deny']),
+  runId: z.number().int().positive(),
+  user,
+  roomId: z.string().min(1).max(64).optional(),
+  messageId: z.string().max(64).optional(),
+});
+
+const STATUS_BY_CODE: Record<string, number> = {
+  AKS_SIGNATURE_INVALID: 401,
+  AKS_REQUEST_STALE: 401,
+  AKS_REQUEST_REPLAYED: 409,
+  AKS_BAD_REQUEST: 400,
+  AKS_NOT_AVAILABLE: 503,
+};
+
+export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRouteOptions): Promise<void> {
+  const { deps } = opts;
+  const rc = deps.config.rocketchat;
+  const ref = rc?.appSecret;
+  const secret = opts.secret ?? (ref ? await resolveSecret(ref, { redactor: deps.redactor, ...(opts.env ? { env: opts.env } : {}) }).catch(() => undefined) : undefined);
+  const linkRef = deps.config.email?.linkSecret;
+  const linkSecret = opts.linkSecret ?? (linkRef ? await resolveSecret(linkRef, { redactor: deps.redactor, ...(opts.env ? { env: opts.env } : {}) }).catch(() => undefined) : undefined);
+  const nonces = new NonceCache();
+  const specs = opts.specs ?? commandSpecs;
+
+  await app.register(rateLimit, {
+    max: rc?.rateLimitPerMinute ?? 120,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_req, ctx) => {
+      const e = new AppError('AKS_RATE_LIMITED', { seconds: Math.ceil(ctx.ttl / 1000) });
+      return { statusCode: 429, ok: false, code: e.code, text: `${e.message} [${e.code}]` };
+    },
+  });
+  await app.register(approvalLinkRoutes, { deps, secret: linkSecret, ...(opts.launcher ? { launcher: opts.launcher } : {}), specs });
+  // The signature covers the exact bytes sent, so the body is kept as text and parsed only after verification.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  const verified = <S extends z.ZodType>(req: FastifyRequest, schema: S): z.infer<S> => {
+    if (!secret) throw new AppError('AKS_NOT_AVAILABLE', { command: 'Rocket.Chat App requests', reason: 'rocketchat.appSecret is not configured or could not be resolved' });
+    const rawBody = typeof req.body === 'string' ? req.body : '';
+    verifySignedRequest({ secret, headers: req.headers, rawBody, now: deps.now(), windowSeconds: opts.windowSeconds ?? 300, nonces });
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody);
+    } catch {
+      throw new AppError('AKS_BAD_REQUEST', { issues: 'the body is not JSON' });
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new AppError('AKS_BAD_REQUEST', { issues: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ').slice(0, 300) });
+    return parsed.data;
+  };
+
+  const fail = (reply: FastifyReply, err: unknown) => {
+    const shown = toUserFacing(err, deps.log);
+    deps.log.warn({ code: shown.code }, 'rocketchat request refused');
+    return reply.code(STATUS_BY_CODE[shown.code] ?? 500).send({ ok: false, code: shown.code, text: deps.redactor.text(formatUserFacing(shown)) });
+  };
+
+  app.post('/rocketchat/command', async (req, reply) => {
+    let body: z.infer<typeof commandBody>;
+    try {
+      body = verified(req, commandBody);
+    } catch (err) {
+      return fail(reply, err);
+    }
+    const running = execute(body.text, { actor: body.user.username, source: 'rocketchat-app' }, deps, specs).then(async (r) => {
+      await followUp(r, body.roomId, body.threadId);
+      return r;
+    });
+    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), opts.ackTimeoutMs ?? 2_000).unref());
+    const r = await Promise.race([running, timeout]);
+    if (!r) {
+      running.then((late) => opts.delivery?.post(body.roomId, late.text, { subject: 'aks-bot reply', dedupeKey: `app-${req.id}-${Date.now()}` }, body.threadId ? { tmid: body.threadId } : {})).catch((err: unknown) => deps.log.error({ err }, 'late answer not delivered'));
+      return reply.code(202).send({ ok: true, text: 'Accepted; the answer will be posted in this room.' });
+    }
+    return reply.send(appAnswer(r));
+  });
+
+  app.post('/rocketchat/interaction', async (req, reply) => {
+    let body: z.infer<typeof interactionBody>;
+    try {
+      body = verified(req, interactionBody);
+    } catch (err) {
+      return fail(reply, err);
+    }
+    try {
+      const decision = body.action === 'approve' ? 'approved' : 'denied';
+      const { run } = await decideRun({ runId: body.runId, decision, actor: body.user.username, via: 'rocketchat-app' }, deps, specs);
+      if (decision === 'approved') opts.launcher?.schedule(run.id);
+      return reply.send({ ok: true, runId: run.id, status: run.status, text: `Run ${run.id} ${decision} by @${body.user.username}.` });
+    } catch (err) {
+      // A refusal (self-approval, no role, expired) is an answer, not a transport failure: 200 with ok false.
+      const shown = toUserFacing(err, deps.log);
+      return reply.send({ ok: false, code: shown.code, text: deps.redactor.text(formatUserFacing(shown)) });
+    }
+  });
+
+  async function followUp(r: Reply, roomId: string, threadId: string | undefined): Promise<void> {
+    const data = (r.data ?? {}) as { awaitingApproval?: { runId: number }; decision?: string; runId?: number };
+    if (data.awaitingApproval && opts.delivery) {
+      const { runId } = data.awaitingApproval;
+      const run = await deps.store.getRun(runId);
+      const approval = (await deps.store.listApprovals({ runId, status: 'pending' }))[0];
+      const role = String(run ? (specFor(run, specs)?.role ?? 'admin') : 'admin');
+      if (run && approval) await opts.delivery.promptApproval(roomId, r.text, run, approval, role, threadId ? { tmid: threadId } : {});
+    }
+    if (r.ok && data.decision === 'approved' && data.runId) opts.launcher?.schedule(data.runId);
+  }
+}
+
+/** What the App shows the user at once. */
+function appAnswer(r: Reply): { ok: boolean; code?: string; text: string; runId?: number } {
+  const data = (r.data ?? {}) as { awaitingApproval?: { runId: number } };
+  if (data.awaitingApproval) {
+    const { runId } = data.awaitingApproval;
+    return { ok: true, runId, text: `Queued as run ${runId}: it waits for an approval; the prompt with the plan is in the room.` };
+  }
+  return { ok: r.ok, ...(r.code ? { code: r.code } : {}), text: r.text };
+}

@@ -1,0 +1,267 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { OpenApiContract } from './contract.js';
+import { DdpServer } from './ddp-server.js';
+import { ddpMessage, rcId, restMessage, shortcode, type FakeMessage, type FakeRoom, type FakeUser } from './state.js';
+
+/**
+ * A Rocket.Chat stand-in for tests (no real server can run here): the REST endpoints the bot uses and DDP
+ * realtime, in the real wire format. Every request it receives and every response it sends is checked against
+ * the official OpenAPI files; violations are collected in `violations` (tests assert it stays empty) and a
+ * request that breaks the contract is refused with 400 as the real server's validation would.
+ */
+export class FakeRocketChat {
+  readonly violations: string[] = [];
+  /** Every REST request, in order, for assertions on what the bot sent. */
+  readonly requests: { method: string; path: string; body: unknown; userId: string | undefined }[] = [];
+  readonly users = new Map<string, FakeUser>();
+  readonly rooms = new Map<string, FakeRoom>();
+  readonly messages = new Map<string, FakeMessage>();
+  readonly ddp: DdpServer;
+  /** Requests per user and route within the current window, for the rate limiter. */
+  private readonly hits = new Map<string, { windowStart: number; count: number }>();
+  private server: Server | undefined;
+  private port = 0;
+
+  constructor(
+    private readonly contract: OpenApiContract = sharedContract(),
+    /** Rocket.Chat's default: 10 calls per 60 s per route for users without the bot role. */
+    readonly rateLimit = { calls: 10, windowMs: 60_000 },
+  ) {
+    this.ddp = new DdpServer({
+      userIdForToken: (t) => [...this.users.values()].find((u) => u.tokens.has(t))?._id,
+      canSee: (_userId, rid) => this.rooms.has(rid),
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Listens on 127.0.0.1; after stop(), start() again reuses the same port (Rocket.Chat coming back). */
+  async start(): Promise<void> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.ddp.attach(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  /** Stops answering: open websockets are cut, new connections are refused. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.ddp.dropAll();
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    this.ddp.close();
+  }
+
+  addUser(username: string, opts: { roles?: string[]; password?: string } = {}): { user: FakeUser; token: string } {
+    const token = randomBytes(24).toString('base64url');
+    const user: FakeUser = { _id: rcId(), username, name: username, roles: opts.roles ?? ['user'], password: opts.password ?? 'pw', tokens: new Set([token]) };
+    this.users.set(user._id, user);
+    return { user, token };
+  }
+
+  addRoom(name: string, t: FakeRoom['t'] = 'c'): FakeRoom {
+    const room: FakeRoom = { _id: rcId(), name, t };
+    this.rooms.set(room._id, room);
+    return room;
+  }
+
+  userNamed(username: string): FakeUser {
+    const u = [...this.users.values()].find((x) => x.username === username);
+    if (!u) throw new Error(`fake has no user ${username}`);
+    return u;
+  }
+
+  /** A person writes in a room (as the Rocket.Chat web client would); realtime subscribers see it. */
+  say(username: string, rid: string, text: string, opts: { tmid?: string } = {}): FakeMessage {
+    return this.insert(this.userNamed(username), rid, text, opts.tmid);
+  }
+
+  /** A person toggles a reaction; the whole message is re-emitted with the same _id and no editedAt. */
+  react(username: string, msgId: string, emoji: string, add = true): void {
+    const m = this.messages.get(msgId);
+    if (!m) throw new Error(`fake has no message ${msgId}`);
+    this.setReaction(m, username, shortcode(emoji), add);
+  }
+
+  /** Messages of a room, oldest first. */
+  inRoom(rid: string): FakeMessage[] {
+    return [...this.messages.values()].filter((m) => m.rid === rid);
+  }
+
+  private insert(u: FakeUser, rid: string, text: string, tmid?: string, attachments?: unknown[], blocks?: unknown[]): FakeMessage {
+    const now = new Date();
+    const m: FakeMessage = { _id: rcId(), rid, msg: text, ts: now, u: { _id: u._id, username: u.username, name: u.name }, _updatedAt: now };
+    if (tmid) m.tmid = tmid;
+    if (attachments) m.attachments = attachments;
+    if (blocks) m.blocks = blocks;
+    this.messages.set(m._id, m);
+    this.ddp.emitRoomMessage(rid, ddpMessage(m));
+    return m;
+  }
+
+  private setReaction(m: FakeMessage, username: string, key: string, add: boolean): void {
+    const reactions = m.reactions ?? {};
+    const users = new Set(reactions[key]?.usernames ?? []);
+    if (add) users.add(username);
+    else users.delete(username);
+    if (users.size) reactions[key] = { usernames: [...users] };
+    else delete reactions[key];
+    m.reactions = reactions;
+    m._updatedAt = new Date();
+    this.ddp.emitRoomMessage(m.rid, ddpMessage(m));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    const query = Object.fromEntries(url.searchParams);
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
+    const raw = await readBody(req);
+    let body: unknown;
+    if (raw.length) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        this.violations.push(`${method} ${path}: body is not JSON`);
+        return this.reply(res, method, path, 400, { success: false, error: 'Invalid JSON' });
+      }
+    }
+    const user = [...this.users.values()].find((u) => u._id === headers['x-user-id'] && u.tokens.has(headers['x-auth-token'] ?? ''));
+    this.requests.push({ method, path, body, userId: user?._id });
+    const problems = this.contract.checkRequest(method, path, { headers, query, body });
+    if (problems.length) {
+      this.violations.push(...problems);
+      return this.reply(res, method, path, 400, { success: false, error: problems.join('; ') });
+    }
+    if (path !== '/api/v1/login' && !user) return this.reply(res, method, path, 401, { status: 'error', message: 'You must be logged in to do this.' });
+    if (user && this.limited(user, path)) {
+      res.setHeader('Retry-After', String(Math.ceil(this.rateLimit.windowMs / 1000)));
+      return this.reply(res, method, path, 429, {
+        success: false,
+        error: `Error, too many requests. Please slow down. You must wait ${Math.ceil(this.rateLimit.windowMs / 1000)} seconds before trying this endpoint again. [error-too-many-requests]`,
+      });
+    }
+    const [status, out] = this.route(method, path, query, (body ?? {}) as Record<string, unknown>, user);
+    this.reply(res, method, path, status, out);
+  }
+
+  private route(method: string, path: string, q: Record<string, string>, b: Record<string, unknown>, user: FakeUser | undefined): [number, unknown] {
+    const bad = (error: string, errorType: string): [number, unknown] => [400, { success: false, error: `${error} [${errorType}]`, errorType }];
+    switch (`${method} ${path}`) {
+      case 'POST /api/v1/login': {
+        const u = [...this.users.values()].find((x) => (b.user === x.username && b.password === x.password) || (typeof b.resume === 'string' && x.tokens.has(b.resume)));
+        if (!u) return [401, { status: 'error', message: 'Unauthorized' }];
+        const token = randomBytes(24).toString('base64url');
+        u.tokens.add(token);
+        return [200, { status: 'success', data: { authToken: token, userId: u._id, me: { _id: u._id, name: u.name, username: u.username, roles: u.roles, active: true, status: 'online' } } }];
+      }
+      case 'GET /api/v1/me':
+        return [200, { _id: user!._id, name: user!.name, username: user!.username, roles: user!.roles, active: true, status: 'online', success: true }];
+      case 'POST /api/v1/chat.postMessage': {
+        const room = this.rooms.get(String(b.roomId ?? b.channel));
+        if (!room) return bad('The required "roomId" or "channel" param provided does not match any channel', 'error-invalid-channel');
+        const m = this.insert(user!, room._id, String(b.text ?? ''), typeof b.tmid === 'string' ? b.tmid : undefined, b.attachments as unknown[] | undefined);
+        return [200, { ts: m.ts.getTime(), channel: room.name, message: restMessage(m), success: true }];
+      }
+      case 'POST /api/v1/chat.sendMessage': {
+        const msg = (b.message ?? {}) as Record<string, unknown>;
+        const room = this.rooms.get(String(msg.rid));
+        if (!room) return bad('Invalid room', 'error-invalid-room');
+        const m = this.insert(user!, room._id, String(msg.msg ?? ''), typeof msg.tmid === 'string' ? msg.tmid : undefined, undefined, msg.blocks as unknown[] | undefined);
+        return [200, { message: restMessage(m), success: true }];
+      }
+      case 'POST /api/v1/chat.update': {
+        const m = this.messages.get(String(b.msgId));
+        if (!m || m.rid !== b.roomId) return bad('No message found with the id of "' + String(b.msgId) + '".', 'error-message-not-found');
+        if (m.u._id !== user!._id) return bad('Not allowed', 'error-action-not-allowed');
+        m.msg = String(b.text);
+        m.editedAt = new Date();
+        m.editedBy = { _id: user!._id, username: user!.username };
+        m._updatedAt = m.editedAt;
+        this.ddp.emitRoomMessage(m.rid, ddpMessage(m));
+        return [200, { message: restMessage(m), success: true }];
+      }
+      case 'POST /api/v1/chat.react': {
+        const m = this.messages.get(String(b.messageId));
+        if (!m) return bad('The provided "messageId" does not match any existing message.', 'error-message-not-found');
+        const emoji = String(b.emoji ?? b.reaction ?? '');
+        if (!emoji) return bad('The required "emoji" param is missing.', 'error-emoji-param-not-provided');
+        const key = shortcode(emoji);
+        const has = m.reactions?.[key]?.usernames.includes(user!.username) ?? false;
+        const add = typeof b.shouldReact === 'boolean' ? b.shouldReact : !has;
+        if (add !== has) this.setReaction(m, user!.username, key, add);
+        return [200, { success: true }];
+      }
+      case 'GET /api/v1/chat.getMessage': {
+        const m = this.messages.get(q.msgId ?? '');
+        if (!m) return bad('Message not found', 'error-message-not-found');
+        return [200, { message: restMessage(m), success: true }];
+      }
+      case 'GET /api/v1/rooms.info': {
+        const room = [...this.rooms.values()].find((r) => r._id === q.roomId || r.name === q.roomName);
+        if (!room) return bad('The required "roomId" or "roomName" param provided does not match any group', 'error-room-not-found');
+        return [200, { room: { _id: room._id, name: room.name, t: room.t }, success: true }];
+      }
+      case 'GET /api/v1/users.info': {
+        const u = [...this.users.values()].find((x) => x._id === q.userId || x.username === q.username);
+        if (!u) return bad('User not found.', 'error-invalid-user');
+        return [200, { user: { _id: u._id, username: u.username, name: u.name, roles: u.roles, active: true, status: 'online', type: 'user' }, success: true }];
+      }
+      default:
+        return [404, { success: false, error: `the fake does not serve ${method} ${path}` }];
+    }
+  }
+
+  private limited(user: FakeUser, path: string): boolean {
+    // The bot role bypasses the default limiter (Rocket.Chat permission api-bypass-rate-limit).
+    if (user.roles.includes('bot')) return false;
+    const key = `${user._id} ${path}`;
+    const now = Date.now();
+    const h = this.hits.get(key);
+    if (!h || now - h.windowStart >= this.rateLimit.windowMs) {
+      this.hits.set(key, { windowStart: now, count: 1 });
+      return false;
+    }
+    h.count += 1;
+    return h.count > this.rateLimit.calls;
+  }
+
+  private reply(res: ServerResponse, method: string, path: string, status: number, body: unknown): void {
+    if (this.contract.has(method, path)) this.violations.push(...this.contract.checkResponse(method, path, status, body));
+    res.statusCode = status;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(body));
+  }
+}
+
+let cached: OpenApiContract | undefined;
+/** Loading the YAML takes about a second; one parsed copy per test worker is enough (it is read-only). */
+export function sharedContract(): OpenApiContract {
+  cached ??= new OpenApiContract();
+  return cached;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
