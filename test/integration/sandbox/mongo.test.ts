@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BSON, Binary, Double, GridFSBucket, Int32, Long, MongoClient, ObjectId, type Db, type Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gridfsHashes, sha256 } from '../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../sandbox/use.js';
 
 /**
@@ -31,9 +32,6 @@ interface RcDoc {
 }
 const rc = (db: Db, name: string) => db.collection<RcDoc>(name);
 
-function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 /** Every document of every collection, as canonical Extended JSON (types kept: Int32 vs Double vs Long), by _id. */
 async function snapshot(db: Db): Promise<Snapshot> {
@@ -229,16 +227,6 @@ async function seed(db: Db): Promise<{ uploads: Record<string, string> }> {
   return { uploads };
 }
 
-async function gridfsHashes(db: Db): Promise<Record<string, string>> {
-  const bucket = new GridFSBucket(db, { bucketName: 'rocketchat_uploads' });
-  const out: Record<string, string> = {};
-  for (const f of await bucket.find({}).toArray()) {
-    const parts: Buffer[] = [];
-    for await (const c of bucket.openDownloadStream(f._id)) parts.push(c as Buffer);
-    out[f._id.toHexString()] = sha256(Buffer.concat(parts));
-  }
-  return out;
-}
 
 describe('sandbox: FerretDB with the real mongodump/mongorestore', () => {
   let uri: string;
