@@ -47,8 +47,8 @@ export const errorCatalog = {
     fix: 'Ask an admin to grant the role under access.roles in the configuration.',
   },
   AKS_APPROVAL_REQUIRED: {
-    message: '"{command}" is destructive and needs an approval, which is not available yet.',
-    fix: 'Run it with --dry-run to see its plan. Nothing was changed.',
+    message: '"{command}" is destructive and needs an approval, but it has no plan to show the approvers yet.',
+    fix: 'Nothing was changed. The command becomes approvable when its plan lands; until then it cannot run.',
   },
   AKS_SECRET_UNRESOLVED: {
     message: 'The secret {reference} could not be resolved: {reason}.',
