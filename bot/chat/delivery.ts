@@ -36,7 +36,8 @@ export interface LinkSettings {
 
 export class Delivery {
   constructor(
-    private readonly rest: RocketChatRest,
+    /** Undefined when Rocket.Chat is not configured: everything goes by email (or nowhere). */
+    private readonly rest: RocketChatRest | undefined,
     private readonly deps: CommandDeps,
     private readonly links?: LinkSettings,
   ) {}
@@ -47,13 +48,16 @@ export class Delivery {
    */
   async promptApproval(roomId: string, text: string, run: RunRecord, approval: ApprovalRecord, role: string, opts: { tmid?: string } = {}): Promise<Delivered> {
     const appId = this.deps.config.rocketchat?.mode === 'app' ? this.deps.config.rocketchat.appId : undefined;
-    try {
-      const safe = this.deps.redactor.text(text);
-      // App mode: buttons for the App (executeBlockActionHandler); bot mode: reactions, so a plain message.
-      const m = appId ? await this.rest.sendMessage(roomId, safe, { ...opts, blocks: approvalButtons(appId, run.id) }) : await this.rest.postMessage(roomId, safe, opts);
-      return { via: 'chat', msgId: m._id };
-    } catch (err) {
-      if (!isChatUnreachable(err)) throw err;
+    const rest = this.rest;
+    if (rest) {
+      try {
+        const safe = this.deps.redactor.text(text);
+        // App mode: buttons for the App (executeBlockActionHandler); bot mode: reactions, so a plain message.
+        const m = appId ? await rest.sendMessage(roomId, safe, { ...opts, blocks: approvalButtons(appId, run.id) }) : await rest.postMessage(roomId, safe, opts);
+        return { via: 'chat', msgId: m._id };
+      } catch (err) {
+        if (!isChatUnreachable(err)) throw err;
+      }
     }
     const subject = `Approval needed: run ${run.id} ${run.command} on ${run.environment}`;
     const approvers = Object.entries(this.deps.config.email?.approvers ?? {}).filter(
@@ -70,6 +74,7 @@ export class Delivery {
   }
 
   async post(roomId: string, text: string, mail: MailFallback, opts: { tmid?: string } = {}): Promise<Delivered> {
+    if (!this.rest) return (await this.mail(mail.subject, mail.body ?? text, mail.dedupeKey)) ? { via: 'email' } : { via: 'none' };
     try {
       const m = await this.rest.postMessage(roomId, this.deps.redactor.text(text), opts);
       return { via: 'chat', msgId: m._id };
@@ -81,6 +86,7 @@ export class Delivery {
 
   /** Edits in place; false when chat is unreachable (the caller tries again on the next change). */
   async update(roomId: string, msgId: string, text: string): Promise<boolean> {
+    if (!this.rest) return false;
     try {
       await this.rest.updateMessage(roomId, msgId, this.deps.redactor.text(text));
       return true;
@@ -94,6 +100,7 @@ export class Delivery {
   async mail(subject: string, body: string, dedupeKey: string): Promise<boolean> {
     const email = this.deps.config.email;
     if (!email) {
+      if (!this.rest) return false; // neither chat nor email configured: nothing to tell anyone
       this.deps.log.warn({ subject }, 'chat unreachable and no email configured; notification dropped');
       return false;
     }

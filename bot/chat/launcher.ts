@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors/app-error.js';
 import { TERMINAL_RUN_STATUSES } from '../../core/store/types.js';
 import type { CommandDeps, CommandSpec } from '../commands/types.js';
@@ -15,7 +16,14 @@ export interface LauncherOptions {
   /** How often the progress message is re-rendered from the journal while the run works. */
   readonly progressIntervalMs: number;
   readonly specs?: readonly CommandSpec[];
+  /** Who claims runs in the store's leases; unique per launcher so two bot processes never share a claim. */
+  readonly holder?: string;
+  /** How long a claim keeps others off a run that has not reached 'running' (a crashed claimer's run comes back). */
+  readonly claimTtlMs?: number;
 }
+
+/** The lease that makes starting (or cancelling) an approved run happen once across processes. */
+export const runClaimLease = (runId: number): string => `run-start:${runId}`;
 
 /**
  * Starts approved runs in the background (waiting for a decision or a long run never blocks the bot) and keeps
@@ -25,11 +33,28 @@ export interface LauncherOptions {
 export class RunLauncher {
   private readonly pending = new Map<number, NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Runs this launcher claimed: the lease renews for the same holder, so in-process repeats stop here. */
+  private readonly claimed = new Set<number>();
+  private readonly holder: string;
 
-  constructor(private readonly o: LauncherOptions) {}
+  constructor(private readonly o: LauncherOptions) {
+    this.holder = o.holder ?? `launcher-${process.pid}-${randomUUID()}`;
+  }
+
+  /** Whether this launcher is holding the run in its grace period (the poller leaves it alone). */
+  isPending(runId: number): boolean {
+    return this.pending.has(runId);
+  }
+
+  /** Starts the run now (the poller: the grace period already passed where it was approved). */
+  start(runId: number, plannedSteps = 0): void {
+    if (this.pending.has(runId)) return;
+    this.track(this.launch(runId, plannedSteps));
+  }
 
   /** Starts the run after the grace period. */
   schedule(runId: number, plannedSteps = 0): void {
+    if (this.pending.has(runId) || this.claimed.has(runId)) return;
     const timer = setTimeout(() => {
       this.pending.delete(runId);
       this.track(this.launch(runId, plannedSteps));
@@ -43,6 +68,8 @@ export class RunLauncher {
     if (!timer) return false;
     clearTimeout(timer);
     this.pending.delete(runId);
+    // Another bot's poller may have started it meanwhile: cancelling and starting take the same claim.
+    if (!(await this.claim(runId))) return false;
     const withdrawn = new AppError('AKS_APPROVAL_WITHDRAWN', { runId, actor: by });
     await this.o.deps.store.updateRunStatus(runId, 'cancelled', { code: withdrawn.code, message: withdrawn.message });
     return true;
@@ -65,7 +92,27 @@ export class RunLauncher {
     this.inFlight.add(tracked);
   }
 
+  /**
+   * Atomic across processes (one upsert in the store): exactly one launcher wins a run. The store's
+   * updateRunStatus(…, 'running') is not enough on its own: it accepts any non-terminal status, 'running' included.
+   */
+  private async claim(runId: number): Promise<boolean> {
+    if (this.claimed.has(runId)) return false;
+    this.claimed.add(runId);
+    const won = await this.o.deps.store.acquireLease(runClaimLease(runId), this.holder, this.o.claimTtlMs ?? 10 * 60_000, this.o.deps.now());
+    if (!won) {
+      // Held elsewhere; forget it here so a crashed holder's run is taken once its claim times out.
+      this.claimed.delete(runId);
+      this.o.deps.log.debug({ runId }, 'run claimed by another launcher; not started here');
+    }
+    return won;
+  }
+
   private async launch(runId: number, plannedSteps: number): Promise<void> {
+    if (!(await this.claim(runId))) return;
+    const queued = await this.o.deps.store.getRun(runId);
+    // Denied, cancelled or started while waiting: nothing to start and nothing to report.
+    if (queued?.status !== 'queued') return;
     const { deps, delivery, roomId } = this.o;
     let msgId: string | undefined;
     let shown = '';
@@ -91,6 +138,9 @@ export class RunLauncher {
       await runApproved(runId, deps, this.o.specs);
     } finally {
       clearInterval(timer);
+      // Past 'queued' now, so no poller picks it again; a run still queued (it could not start) may be retried.
+      await deps.store.releaseLease(runClaimLease(runId), this.holder).catch(() => undefined);
+      this.claimed.delete(runId);
     }
     const run = await deps.store.getRun(runId);
     if (run && TERMINAL_RUN_STATUSES.includes(run.status)) await refresh(true);

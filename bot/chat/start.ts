@@ -1,7 +1,11 @@
 import { resolveSecret, type KeyVaultReader } from '../../core/secrets/resolve.js';
 import type { RocketChatRouteExtras } from '../server/rocketchat-routes.js';
-import type { CommandDeps } from '../commands/types.js';
+import type { Reply } from '../commands/dispatch.js';
+import type { CommandDeps, CommandSpec } from '../commands/types.js';
+import { specFor } from './approvals.js';
+import { Delivery } from './delivery.js';
 import { OutboxMailer, smtpTransport } from './email/mailer.js';
+import { RunLauncher } from './launcher.js';
 import { isChatUnreachable } from './rocketchat/rest.js';
 import { wireChat, type ChatWiring } from './wire.js';
 
@@ -9,6 +13,10 @@ export interface ChatService {
   /** Pass to buildApp({ rocketchat }) so App-mode requests can post prompts and start approved runs. */
   readonly routes: RocketChatRouteExtras;
   readonly wiring: ChatWiring | undefined;
+  /** Starts approved runs with progress reports: chat's own, or an email-only one without rocketchat: configured. */
+  readonly launcher: RunLauncher;
+  /** Posts the approval prompt of a run requested outside chat (a schedule, the CLI) — in chat, or by email. */
+  announce(reply: Reply): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -18,6 +26,8 @@ export interface StartChatOptions {
   /** How often overdue approvals are expired and the mail outbox drained. */
   readonly sweepMs?: number;
   readonly mailMs?: number;
+  /** Tests pass their own registry; everything else uses the real one. */
+  readonly specs?: readonly CommandSpec[];
 }
 
 /**
@@ -32,9 +42,10 @@ export async function startChat(deps: CommandDeps, o: StartChatOptions = {}): Pr
   let wiring: ChatWiring | undefined;
 
   const rc = config.rocketchat;
+  const linkSecret = config.email?.linkSecret && config.bot.publicUrl ? await resolveSecret(config.email.linkSecret, secrets) : undefined;
+  const links = linkSecret && config.bot.publicUrl ? { secret: linkSecret, publicUrl: config.bot.publicUrl } : undefined;
   if (rc) {
     const token = await resolveSecret(rc.token, secrets);
-    const linkSecret = config.email?.linkSecret && config.bot.publicUrl ? await resolveSecret(config.email.linkSecret, secrets) : undefined;
     wiring = wireChat(deps, {
       url: rc.url,
       userId: rc.userId,
@@ -43,7 +54,8 @@ export async function startChat(deps: CommandDeps, o: StartChatOptions = {}): Pr
       prefix: rc.commandPrefix,
       graceMs: rc.approvalGraceSeconds * 1000,
       progressIntervalMs: rc.progressIntervalSeconds * 1000,
-      ...(linkSecret && config.bot.publicUrl ? { links: { secret: linkSecret, publicUrl: config.bot.publicUrl } } : {}),
+      ...(links ? { links } : {}),
+      ...(o.specs ? { specs: o.specs } : {}),
     });
     const w = wiring;
     {
@@ -70,13 +82,27 @@ export async function startChat(deps: CommandDeps, o: StartChatOptions = {}): Pr
   }
   for (const t of timers) t.unref();
 
+  // Without Rocket.Chat, runs approved from the CLI or by email link still start; their reports go by email.
+  const delivery = wiring?.delivery ?? new Delivery(undefined, deps, links);
+  const launcher = wiring?.launcher ?? new RunLauncher({ deps, delivery, roomId: '', graceMs: 0, progressIntervalMs: 60_000, ...(o.specs ? { specs: o.specs } : {}) });
+
   return {
     routes: wiring ? { delivery: wiring.delivery, launcher: wiring.launcher } : {},
     wiring,
+    launcher,
+    async announce(reply) {
+      if (wiring) return wiring.adapter.announceApproval(reply);
+      const runId = (reply.data as { awaitingApproval?: { runId: number } } | undefined)?.awaitingApproval?.runId;
+      if (runId === undefined) return;
+      const run = await deps.store.getRun(runId);
+      const approval = (await deps.store.listApprovals({ runId, status: 'pending' }))[0];
+      if (run && approval) await delivery.promptApproval('', reply.text, run, approval, String(specFor(run, o.specs)?.role ?? 'admin'));
+    },
     async stop() {
       for (const t of timers) clearTimeout(t);
       wiring?.adapter.stop();
-      await wiring?.launcher.idle();
+      launcher.stop();
+      await launcher.idle();
     },
   };
 }

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { startScheduler, validateSchedules } from '../../../scheduler/scheduler.js';
-import { execute } from '../../../bot/commands/dispatch.js';
+import { runSchedule, startScheduler, validateSchedules } from '../../../scheduler/scheduler.js';
+import { execute, type Reply } from '../../../bot/commands/dispatch.js';
 import { TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
+import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../integration/chat/builders.js';
 
 const withSchedules = (yaml: string) => testConfig(`${TEST_CONFIG_YAML}\nschedules:\n${yaml}`);
 
@@ -40,5 +41,51 @@ schedules:
     const [a, b] = jobs[0]!.next.map((d) => new Date(d).getTime());
     expect(b! - a!).toBe(24 * 3600 * 1000);
     expect(reply.text).toContain('nightly: "backup run --env prod"');
+  });
+
+  describe('the onReply hook (bot/main.ts wires it to the chat side\'s approval announcement)', () => {
+    const nightly = { name: 'nightly', command: 'teardown --env prod --reason "night"' };
+    const setup = () => {
+      const config = testConfig(CHAT_CONFIG_YAML.replace('admin: [alice, erin]', 'admin: [alice, erin, "scheduler:nightly"]'));
+      return { deps: testDeps({ config }), specs: specsWithTeardown([]) };
+    };
+
+    it('gets the reply of a scheduled destructive command that now waits for approval', async () => {
+      const { deps, specs } = setup();
+      const seen: { reply: Reply; name: string }[] = [];
+      const reply = await runSchedule(nightly, deps, { specs, onReply: (r, s) => void seen.push({ reply: r, name: s.name }) });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ name: 'nightly', reply: { ok: true, data: { awaitingApproval: { plan: ['back up prod', 'destroy the cluster layer'] } } } });
+      expect(seen[0]!.reply).toBe(reply);
+      const [run] = await deps.store.listRuns();
+      expect(run).toMatchObject({ status: 'awaiting-approval', source: 'scheduler', requestedBy: 'scheduler:nightly' });
+    });
+
+    it('a failing hook is logged and never breaks the schedule', async () => {
+      const { deps, specs } = setup();
+      const reply = await runSchedule(nightly, deps, {
+        specs,
+        onReply: async () => {
+          throw new Error('chat exploded');
+        },
+      });
+      expect(reply.ok).toBe(true);
+      expect(deps.logs.text).toContain('scheduled command reply not delivered');
+    });
+
+    it('the cron task calls the hook too', async () => {
+      const config = testConfig(`${TEST_CONFIG_YAML.replace('viewer: [carol]', 'viewer: [carol, "scheduler:every-second"]')}
+schedules:
+  - { name: every-second, cron: "* * * * * *", command: "runs --limit 1" }`);
+      const deps = testDeps({ config });
+      const replies: Reply[] = [];
+      const scheduler = startScheduler(deps, { onReply: (r) => void replies.push(r) });
+      try {
+        for (let i = 0; i < 50 && !replies.length; i++) await sleep(100);
+      } finally {
+        await scheduler.stop();
+      }
+      expect(replies[0]).toMatchObject({ ok: true });
+    });
   });
 });

@@ -1,0 +1,86 @@
+import type { CommandDeps } from '../commands/types.js';
+import type { RunLauncher } from './launcher.js';
+
+// Approvals decided in chat, by button or by email link start their run in this process right away. "approve 42"
+// from the CLI is another process that only records the decision; so does a second bot. This poller is what
+// starts those runs: it finds runs approved but not started and hands each to the same launcher chat uses. The
+// launcher's claim (a store lease) makes the start happen once, whoever sees the run first.
+
+export interface ApprovedRun {
+  readonly runId: number;
+  /** Steps of the approved plan, for the progress bar. */
+  readonly plannedSteps: number;
+}
+
+/**
+ * Runs still 'queued' whose approval is 'approved' and older than the grace period (oldest first). Within the
+ * grace period the bot that saw the ✅ owns the run: taking the reaction back cancels it there.
+ */
+export async function findApprovedUnstarted(deps: Pick<CommandDeps, 'store' | 'now'>, graceMs: number, limit = 100): Promise<ApprovedRun[]> {
+  const now = deps.now().getTime();
+  const out: ApprovedRun[] = [];
+  for (const run of (await deps.store.listRuns({ status: 'queued', limit })).reverse()) {
+    const approval = (await deps.store.listApprovals({ runId: run.id })).find((a) => a.status === 'approved');
+    if (!approval?.decidedAt || approval.decidedAt.getTime() + graceMs > now) continue;
+    out.push({ runId: run.id, plannedSteps: approval.plan.split('\n').filter((l) => /^\d+\. /.test(l)).length });
+  }
+  return out;
+}
+
+export interface ApprovedRunPollerOptions {
+  readonly deps: CommandDeps;
+  readonly launcher: RunLauncher;
+  readonly intervalMs: number;
+  /** The chat approval grace period (rocketchat.approvalGraceSeconds), 0 without chat. */
+  readonly graceMs: number;
+}
+
+export class ApprovedRunPoller {
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<number> | undefined;
+
+  constructor(private readonly o: ApprovedRunPollerOptions) {}
+
+  /** One pass; returns how many runs were handed to the launcher (which may still lose the claim to another bot). */
+  poll(): Promise<number> {
+    // A slow store must not stack passes on top of each other.
+    this.polling ??= this.pass().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.poll().catch((err: unknown) => this.o.deps.log.error({ err }, 'approved-run poll failed')), this.o.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops polling; runs already started finish through the launcher (await launcher.idle()). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.polling?.catch(() => undefined);
+  }
+
+  private async pass(): Promise<number> {
+    let handed = 0;
+    for (const { runId, plannedSteps } of await findApprovedUnstarted(this.o.deps, this.o.graceMs)) {
+      if (this.o.launcher.isPending(runId)) continue;
+      this.o.deps.log.info({ runId }, 'starting a run approved outside this bot');
+      this.o.launcher.start(runId, plannedSteps);
+      handed++;
+    }
+    return handed;
+  }
+}
+
+/** Started by bot/main.ts beside the chat service; stop() it on shutdown before the launcher idles. */
+export function startApprovedRunPoller(deps: CommandDeps, launcher: RunLauncher): ApprovedRunPoller {
+  const poller = new ApprovedRunPoller({
+    deps,
+    launcher,
+    intervalMs: deps.config.bot.approvedRunPollSeconds * 1000,
+    graceMs: (deps.config.rocketchat?.approvalGraceSeconds ?? 0) * 1000,
+  });
+  poller.start();
+  return poller;
+}
