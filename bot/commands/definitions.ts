@@ -167,9 +167,11 @@ export const commandSpecs: readonly CommandSpec[] = [
   },
   {
     name: 'cost',
-    summary: 'month-to-date cost against the credit, with the forecast exhaustion date',
-    example: 'cost --env prod',
-    flags: {},
+    summary: 'month-to-date cost against the credit with the forecast exhaustion date; "cost plan": the credit planner',
+    example: 'cost plan --env prod',
+    flags: {
+      view: flag.enum('"report" (cost against the credit) or "plan" (latest safe teardown, recreate, uptime, policies)', ['report', 'plan'], { positional: true, default: 'report', placeholder: 'report|plan' }),
+    },
     role: 'viewer',
     destructive: false,
     environment: 'required',

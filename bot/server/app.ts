@@ -2,6 +2,7 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CommandDeps } from '../commands/types.js';
 import { budgetWebhookRoutes } from './budget-webhook.js';
+import { costChartRoutes } from './cost-chart-route.js';
 import { rocketchatRoutes } from './rocketchat-routes.js';
 
 export interface ReadinessCheck {
@@ -49,6 +50,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   void app.register(rocketchatRoutes, { deps, ...opts.rocketchat });
   void app.register(budgetWebhookRoutes, { deps, ...opts.budgetWebhook });
+  void app.register(costChartRoutes, { deps, ...opts.costChart });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -161,8 +161,10 @@ export const configSchema = z
         defaultEnvironment: name.optional(),
         /** Identity the local CLI acts as in the audit log and for authorization. */
         cliUser: z.string().min(1).default('local-cli'),
+        /** How often the bot looks for runs approved elsewhere (CLI "approve N", another bot) and starts them. */
+        approvedRunPollSeconds: z.number().int().min(1).max(3600).default(15),
       })
-      .default({ listen: { host: '127.0.0.1', port: 8080 }, logLevel: 'info', statePath: '.data/aks-bot.sqlite', cliUser: 'local-cli' }),
+      .default({ listen: { host: '127.0.0.1', port: 8080 }, logLevel: 'info', statePath: '.data/aks-bot.sqlite', cliUser: 'local-cli', approvedRunPollSeconds: 15 }),
     access: z
       .strictObject({
         /** Usernames per role; a higher role includes the lower ones. */

@@ -161,9 +161,12 @@ export function renderCostChart(input: ChartInput): Buffer {
   if (ends.length) {
     ctx.fillStyle = CHART_COLORS.band;
     ctx.beginPath();
+    // At least 6 px tall at the end: when the forecast and the burn agree the band would otherwise vanish.
+    const yLow = l.y(Math.min(...ends)) + 3;
+    const yHigh = Math.min(l.y(Math.max(...ends)) - 3, yLow - 6);
     ctx.moveTo(l.x(proj.lastT), l.y(proj.cum));
-    ctx.lineTo(l.x(input.period.end), l.y(Math.max(...ends)));
-    ctx.lineTo(l.x(input.period.end), l.y(Math.min(...ends)) + (ends.length === 1 ? 2 : 0));
+    ctx.lineTo(l.x(input.period.end), yHigh);
+    ctx.lineTo(l.x(input.period.end), yLow);
     ctx.closePath();
     ctx.fill();
   }

@@ -1,6 +1,6 @@
 // One cost check, as `/aks cost`, the scheduler and the budget webhook run it: read the billing period's cost and
 // forecast, work out the remaining credit and its exhaustion, and enqueue the alerts that are due.
-import type { AzureReader } from '../azure/types.js';
+import type { AzureReader, ForecastDay } from '../azure/types.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { OutboxStore } from '../store/types.js';
@@ -15,6 +15,8 @@ export interface CostCheckDeps {
   readonly config: Config;
   readonly log: Logger;
   readonly now: Date;
+  /** false: read and plan only, enqueue nothing (the planner view and the chart must not fire alerts). Default true. */
+  readonly enqueueAlerts?: boolean;
 }
 
 export interface CostShare {
@@ -27,6 +29,8 @@ export interface CostReport {
   readonly period: BillingPeriod;
   readonly status: CreditStatus;
   readonly daily: readonly DailyTotal[];
+  /** Azure's forecast rows for the period, as read (the chart draws them). */
+  readonly forecast: readonly ForecastDay[];
   readonly byResourceGroup: readonly CostShare[];
   readonly byService: readonly CostShare[];
   /** Set when Azure reports a currency other than USD, which the credit is configured in. */
@@ -67,7 +71,7 @@ export async function runCostCheck(environment: string, deps: CostCheckDeps): Pr
     now,
   });
   const recipients = alertRecipients(deps.config);
-  const alerts = await enqueueCostAlerts(deps.outbox, due, recipients, now);
+  const alerts: EnqueueResult = deps.enqueueAlerts === false ? { fired: [], alreadyFired: [], undeliverable: [] } : await enqueueCostAlerts(deps.outbox, due, recipients, now);
   deps.log.info(
     { environment, period: period.key, costUsd: status.costToDateUsd, remainingUsd: status.remainingUsd, exhaustion: status.exhaustion.at?.toISOString(), method: status.exhaustion.method, fired: alerts.fired },
     'cost check',
@@ -87,6 +91,7 @@ export async function runCostCheck(environment: string, deps: CostCheckDeps): Pr
     plan,
     status,
     daily,
+    forecast,
     byResourceGroup: shares(rows.map((r) => ({ key: r.resourceGroup, cost: r.cost }))),
     byService: shares(rows.map((r) => ({ key: r.service, cost: r.cost }))),
     currencyWarning: currencies.size ? `Azure reports costs in ${[...currencies].join(', ')}, not USD: compare with the credit in that currency.` : undefined,

@@ -19,6 +19,8 @@ export interface RecoveryTickDeps {
   readonly log: Logger;
   readonly now: Date;
   readonly policy?: RecoveryPolicy;
+  /** Called with the new state after the decision and before any action runs (recovery-store.ts saves it here). */
+  readonly beforeActions?: (next: RecoveryState) => Promise<void>;
 }
 
 export interface RecoveryTickResult {
@@ -36,6 +38,7 @@ export async function recoveryTick(state: RecoveryState, deps: RecoveryTickDeps)
   const decision = decideRecovery(state, { at: deps.now, subscription: sub.state, clusterProvisioningState: cluster?.provisioningState }, policy);
   deps.log.info({ environment: deps.environment, phase: decision.next.phase, actions: decision.actions.map((a) => a.kind), reason: decision.reason }, 'recovery decision');
 
+  await deps.beforeActions?.(decision.next);
   const outcomes: string[] = [];
   const notify = async (kind: string, text: string) => {
     for (const r of alertRecipients(deps.config)) {

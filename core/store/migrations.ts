@@ -144,6 +144,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX backup_sets_by_env ON backup_sets (environment, created_at);
     `,
   },
+  {
+    // One row per environment: the recovery policy's state machine (core/cost/recovery.ts), so a restarted bot
+    // resumes mid-recovery (attempts made, escalation time) instead of starting over and reconciling again.
+    version: 5,
+    name: 'recovery-state',
+    sql: `
+      CREATE TABLE recovery_state (
+        environment TEXT PRIMARY KEY,
+        state       TEXT NOT NULL CHECK (json_valid(state)),
+        updated_at  INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,6 +7,7 @@ import { sqliteAuditStore } from './sqlite/audit.js';
 import { sqliteBackupSetStore } from './sqlite/backup-sets.js';
 import { sqliteLeaseStore } from './sqlite/leases.js';
 import { sqliteOutboxStore } from './sqlite/outbox.js';
+import { sqliteRecoveryStateStore } from './sqlite/recovery-state.js';
 import { sqliteRunStore } from './sqlite/runs.js';
 import type { Clock, Store } from './types.js';
 
@@ -64,6 +65,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ...sqliteOutboxStore(db, clock, options.notificationClaimTimeoutMs ?? 5 * 60_000),
       ...sqliteLeaseStore(db, clock),
       ...sqliteBackupSetStore(db, clock),
+      ...sqliteRecoveryStateStore(db, clock),
       async close() {
         if (db.open) db.close();
       },

@@ -288,6 +288,19 @@ export interface BackupSetStore {
   markBackupSetDeleted(id: string, now?: Date): Promise<boolean>;
 }
 
-export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore, BackupSetStore {
+export interface RecoveryStateRecord {
+  readonly environment: string;
+  /** Opaque to the store: core/cost/recovery.ts owns (and validates) its shape. */
+  readonly state: JsonObject;
+  readonly updatedAt: Date;
+}
+
+export interface RecoveryStateStore {
+  getRecoveryState(environment: string): Promise<RecoveryStateRecord | undefined>;
+  /** Replaces the environment's state (upsert). */
+  saveRecoveryState(environment: string, state: JsonObject, now?: Date): Promise<RecoveryStateRecord>;
+}
+
+export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore, BackupSetStore, RecoveryStateStore {
   close(): Promise<void>;
 }

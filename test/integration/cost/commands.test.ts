@@ -110,6 +110,44 @@ describe('cost', () => {
   }, 60_000);
 });
 
+describe('cost plan', () => {
+  it('shows the latest safe teardown, the recreate time, the days up and the three policies, and fires nothing', async () => {
+    // $7/day for 12 days = $84 (56 %) of the $140 usable; running $7/day, torn down $1.40/day (rg-d's 20 %).
+    // Left $56 over 17.5 days: x = (56 − 1.4·17.5) / (7 − 1.4) = 5.625 days → 2026-12-02 03:00 UTC.
+    arm.setCosts(SUB, dailyCosts('2026-11-14', 12, () => 7));
+    arm.setForecastDailyUsd(SUB, 7);
+    const deps = testDeps({ config: testConfig(configYaml), now: NOW });
+    const reply = await execute('cost plan --env prod', cli, deps, specs);
+    expect(reply.ok).toBe(true);
+    if (process.env.SHOW_OUTPUT) console.log(reply.text);
+    expect(reply.text).toContain('prod: credit planner for the billing period 2026-11-14 → 2026-12-14');
+    expect(reply.text).toContain('Burn: running $7.00/day; torn down $1.40/day');
+    expect(reply.text).toMatch(/Latest safe teardown: 2026-12-02 0[23]:\d\d UTC\./);
+    expect(reply.text).toMatch(/Planned teardown: 2026-11-30 0[23]:\d\d UTC/);
+    expect(reply.text).toContain('Recreate: 2026-12-14 00:00 UTC, when the next billing period starts');
+    expect(reply.text).toMatch(/Days up this period: about 16\.[01] of 30\./);
+    expect(reply.text).toContain('fixed days (recreate day 2, teardown day 12):');
+    expect(reply.text).toContain('budget-driven teardown');
+    expect(reply.text).toContain('nights off + budget-driven teardown');
+    const data = reply.data as { plan: { latestSafeTeardown: string; recreateAt: string; uptimeDaysThisPeriod: number; policies: unknown[] } };
+    expect(Date.parse(data.plan.latestSafeTeardown)).toBeCloseTo(NOW.getTime() + ((56 - 1.4 * 17.5) / 5.6) * 86_400_000, -6);
+    expect(data.plan.recreateAt).toBe('2026-12-14T00:00:00.000Z');
+    expect(data.plan.policies).toHaveLength(3);
+    // Read-only: 56 % used would fire the 50 % alert under plain `cost`.
+    expect(await deps.store.claimDueNotifications(NOW, 50)).toHaveLength(0);
+    const report = await execute('cost --env prod', cli, deps, specs);
+    expect((report.data as { alerts: { fired: string[] } }).alerts.fired).toContain('cost:prod:2026-11-14:threshold:50');
+  });
+
+  it('rejects a view that is neither report nor plan, asking Azure nothing', async () => {
+    const before = arm.requests.length;
+    const reply = await execute('cost forecast --env prod', cli, testDeps({ config: testConfig(configYaml), now: NOW }), specs);
+    expect(reply.code).toBe('AKS_INVALID_ARGUMENTS');
+    expect(reply.text).toContain('report, plan');
+    expect(arm.requests.length).toBe(before);
+  });
+});
+
 describe('status', () => {
   it('shows subscription and cluster state', async () => {
     const reply = await execute('status --env prod', cli, testDeps({ config: testConfig(configYaml), now: NOW }), specs);
