@@ -50,3 +50,15 @@ export function testDeps(opts: { config?: Config; now?: Date } = {}): CommandDep
     logs,
   };
 }
+
+/** The email block several suites need so that alerts and approvals have somewhere to go. */
+export const EMAIL_CONFIG_YAML = `email:
+  smtp: { host: 127.0.0.1, port: 2525 }
+  from: bot@example.org
+  to: [ops@example.org]
+`;
+
+/** TEST_CONFIG_YAML plus an email fallback. */
+export function testConfigWithEmail(): Config {
+  return testConfig(`${TEST_CONFIG_YAML}\n${EMAIL_CONFIG_YAML}`);
+}

@@ -10,16 +10,8 @@ import { AppError } from '../../../core/errors/app-error.js';
 import { gridfsHashes, seedRocketChat, snapshot } from '../../helpers/rocketchat-data.js';
 import { chunkLayout, flipByte, readBlob, swapChunks, writeBlob } from './archive-edit.js';
 import { type BackupSandbox, backupSandbox } from './setup.js';
+import { codeOf } from '../../helpers/errors.js';
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AppError) return err.code;
-    throw err;
-  }
-  return 'resolved';
-}
 
 describe('MongoDB backups: FerretDB → mongodump → encrypt → Azurite, and back', () => {
   const suffix = randomBytes(3).toString('hex');

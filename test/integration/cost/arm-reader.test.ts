@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createArmClients, type ArmClients, type TokenCredential } from '../../../core/azure/clients.js';
+import { createArmClients, type ArmClients } from '../../../core/azure/clients.js';
 import { toAzureError } from '../../../core/azure/errors.js';
 import { createAzureReader } from '../../../core/azure/reader.js';
 import type { AzureReader } from '../../../core/azure/types.js';
@@ -8,13 +8,14 @@ import { createLogger } from '../../../core/log/logger.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { SUB, cluster, dailyCosts, vsSubscription } from '../../fakes/arm/builders.js';
 import { startFakeArm, type FakeArm } from '../../fakes/arm/server.js';
+import { fakeCredential } from '../../helpers/errors.js';
 
 /**
  * The ARM client module against the FAKE Azure Resource Manager (no real ARM runs here), through the unmodified
  * SDK clients: subscription, cost query and forecast, managed cluster; retries; malformed answers; a disabled
  * subscription refusing writes.
  */
-const credential: TokenCredential = { getToken: async () => ({ token: 'fake-arm-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+const credential = fakeCredential();
 const NOW = new Date('2026-11-20T12:00:00Z');
 
 let arm: FakeArm;

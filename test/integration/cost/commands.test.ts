@@ -7,14 +7,14 @@ import { execute } from '../../../bot/commands/dispatch.js';
 import { makeCostHandler } from '../../../bot/commands/handlers/cost.js';
 import { makeStatusHandler } from '../../../bot/commands/handlers/status.js';
 import type { CommandSpec, Invocation } from '../../../bot/commands/types.js';
-import type { TokenCredential } from '../../../core/azure/clients.js';
 import { readerFactory } from '../../../core/azure/for-environment.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';
+import { fakeCredential } from '../../helpers/errors.js';
 import { SUB, agentPool, cluster, dailyCosts, vsSubscription } from '../../fakes/arm/builders.js';
 import { startFakeArm, type FakeArm } from '../../fakes/arm/server.js';
 
 /** `cost` and `status` through the command registry, the ARM client module and the FAKE ARM (unmodified SDKs). */
-const credential: TokenCredential = { getToken: async () => ({ token: 'fake-arm-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+const credential = fakeCredential();
 const NOW = new Date('2026-11-26T12:00:00Z');
 const cli: Invocation = { actor: 'carol', source: 'cli' };
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createArmClients, type TokenCredential } from '../../../core/azure/clients.js';
+import { createArmClients } from '../../../core/azure/clients.js';
 import { createClusterWriter } from '../../../core/azure/cluster-writes.js';
 import { createAzureReader } from '../../../core/azure/reader.js';
 import { loadRecoveryState, persistedRecoveryTick } from '../../../core/cost/recovery-store.js';
@@ -10,18 +10,14 @@ import { createLogger } from '../../../core/log/logger.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { LATEST_SCHEMA_VERSION } from '../../../core/store/migrations.js';
 import { openSqliteStore } from '../../../core/store/sqlite.js';
-import { MemoryStream, TEST_CONFIG_YAML, testConfig } from '../../helpers/deps.js';
+import { MemoryStream, testConfigWithEmail } from '../../helpers/deps.js';
+import { fakeCredential } from '../../helpers/errors.js';
 import { SUB, cluster, vsSubscription } from '../../fakes/arm/builders.js';
 import { startFakeArm, type FakeArm } from '../../fakes/arm/server.js';
 
 /** The recovery state survives bot restarts: each tick below opens the SQLite file afresh, as a restarted bot does. */
-const credential: TokenCredential = { getToken: async () => ({ token: 'fake-arm-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
-const config = testConfig(`${TEST_CONFIG_YAML}
-email:
-  smtp: { host: 127.0.0.1, port: 2525 }
-  from: bot@example.org
-  to: [ops@example.org]
-`);
+const credential = fakeCredential();
+const config = testConfigWithEmail();
 const t0 = Date.parse('2026-12-13T20:00:00Z');
 const at = (minutes: number) => new Date(t0 + minutes * 60_000);
 

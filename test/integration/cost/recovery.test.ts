@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createArmClients, type TokenCredential } from '../../../core/azure/clients.js';
+import { createArmClients } from '../../../core/azure/clients.js';
 import { createClusterWriter } from '../../../core/azure/cluster-writes.js';
 import { createAzureReader } from '../../../core/azure/reader.js';
 import { recoveryTick } from '../../../core/cost/recovery-tick.js';
@@ -7,18 +7,14 @@ import { initialRecoveryState, type RecoveryState } from '../../../core/cost/rec
 import { createLogger } from '../../../core/log/logger.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { openSqliteStore } from '../../../core/store/sqlite.js';
-import { TEST_CONFIG_YAML, testConfig } from '../../helpers/deps.js';
+import { testConfigWithEmail } from '../../helpers/deps.js';
+import { fakeCredential } from '../../helpers/errors.js';
 import { SUB, cluster, vsSubscription } from '../../fakes/arm/builders.js';
 import { startFakeArm, type FakeArm } from '../../fakes/arm/server.js';
 
 /** The recovery policy against the FAKE ARM, which refuses writes with 409 ReadOnlyDisabledSubscription while disabled. */
-const credential: TokenCredential = { getToken: async () => ({ token: 'fake-arm-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
-const config = testConfig(`${TEST_CONFIG_YAML}
-email:
-  smtp: { host: 127.0.0.1, port: 2525 }
-  from: bot@example.org
-  to: [ops@example.org]
-`);
+const credential = fakeCredential();
+const config = testConfigWithEmail();
 const log = createLogger({ level: 'silent', redactor: new Redactor() });
 const t0 = Date.parse('2026-12-13T20:00:00Z');
 

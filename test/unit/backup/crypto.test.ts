@@ -5,8 +5,8 @@ import { createEncryptor } from '../../../core/backup/crypto/encrypt.js';
 import { CHUNK_HEADER_BYTES, decodeHeader, TAG_BYTES } from '../../../core/backup/crypto/format.js';
 import { hashTap } from '../../../core/backup/crypto/hash-tap.js';
 import type { KeyWrapper } from '../../../core/backup/crypto/key-wrapper.js';
-import { AppError } from '../../../core/errors/app-error.js';
 import { collect, localKeyWrapper, pieces } from './helpers.js';
+import { codeOf } from '../../helpers/errors.js';
 
 const CHUNK = 4096;
 const keys = localKeyWrapper();
@@ -20,15 +20,6 @@ async function decrypt(archive: Buffer, backupId = 'b1', k: KeyWrapper = keys): 
   return collect(pieces(archive, 5_000), createDecryptor({ expectedBackupId: backupId, keys: k }));
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AppError) return err.code;
-    throw err;
-  }
-  return 'resolved';
-}
 
 /** Byte offsets of each chunk in an archive. */
 function layout(archive: Buffer): { headerBytes: number; chunks: { start: number; end: number }[] } {

@@ -10,15 +10,10 @@ import { createLogger } from '../../../core/log/logger.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { openSqliteStore } from '../../../core/store/sqlite.js';
 import type { Store } from '../../../core/store/types.js';
-import { TEST_CONFIG_YAML, testConfig } from '../../helpers/deps.js';
+import { testConfig, testConfigWithEmail } from '../../helpers/deps.js';
 import { MemoryReader } from './fake-reader.js';
 
-const config = testConfig(`${TEST_CONFIG_YAML}
-email:
-  smtp: { host: 127.0.0.1, port: 2525 }
-  from: bot@example.org
-  to: [ops@example.org]
-`);
+const config = testConfigWithEmail();
 const log = createLogger({ level: 'silent', redactor: new Redactor() });
 
 describe('dueCostAlerts', () => {

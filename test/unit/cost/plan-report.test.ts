@@ -4,15 +4,10 @@ import { parseCommandText, validateArgs } from '../../../bot/commands/parse.js';
 import { runCostCheck } from '../../../core/cost/check.js';
 import { chartInputFromReport, formatPlanReport } from '../../../core/cost/plan-report.js';
 import { openSqliteStore } from '../../../core/store/sqlite.js';
-import { TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
+import { testConfigWithEmail, testDeps } from '../../helpers/deps.js';
 import { MemoryReader } from './fake-reader.js';
 
-const config = testConfig(`${TEST_CONFIG_YAML}
-email:
-  smtp: { host: 127.0.0.1, port: 2525 }
-  from: bot@example.org
-  to: [ops@example.org]
-`);
+const config = testConfigWithEmail();
 
 async function report(perDay: number, days: number, now: string, enqueueAlerts?: boolean) {
   const reader = new MemoryReader();
