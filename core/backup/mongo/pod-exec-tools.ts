@@ -1,0 +1,249 @@
+import { PassThrough, Writable } from 'node:stream';
+import type { CoreV1Api, Exec, V1Status } from '@kubernetes/client-node';
+import { AppError, ExecError } from '../../errors/app-error.js';
+import type { StreamExit, StreamingProcess } from '../../exec/stream.js';
+import type { Logger } from '../../log/logger.js';
+import type { Redactor } from '../../log/redact.js';
+import { CHART_DEFAULT_PASSWORD } from './local-tools.js';
+import { findMongoPod, readRootPassword, type MongoRelease } from './pod-target.js';
+import type { DumpOptions, MongoTools, RestoreOptions } from './tools.js';
+
+/**
+ * How the password reaches the tool, and why this way:
+ *
+ * - Not argv (`--password=…`, or a URI with the password): visible in `ps` inside the pod, and the exec request's
+ *   `command` query parameters are written to the apiserver audit log.
+ * - Not an environment variable of the exec: the exec API has none, and `env X=… mongodump` is argv again.
+ * - Not `--config=/dev/stdin`: mongorestore needs stdin for the archive.
+ *
+ * So the FIRST LINE of the exec's stdin carries the tool's YAML config (`uri: "<json-quoted URI>"`; a JSON string
+ * is a valid YAML double-quoted scalar and has no raw newline). A fixed POSIX `sh` script reads that line with the
+ * `read` builtin (which reads a pipe byte by byte, so nothing after the newline is consumed) and hands it to the
+ * tool as `--config=/dev/fd/3` through a here-document: the value lives in the shell's memory and a pipe (or a
+ * here-doc temp file the shell removes at once), never in argv, an environment, the audit log or a file we leave.
+ * Everything after the first line is the archive for mongorestore. The script itself holds no secret.
+ */
+export const POD_SCRIPT = 'IFS= read -r cfg || exit 97\nexec "$@" --config=/dev/fd/3 3<<EOF\n$cfg\nEOF\n';
+
+/** v5 is the first exec subprotocol that can tell the process "stdin is finished"; restore needs it. */
+const CLOSE_STREAM_PROTOCOL = 'v5.channel.k8s.io';
+const STDERR_KEPT = 4_000;
+const STDIN = 0;
+const CLOSE = 255;
+
+/** The part of the `ws` WebSocket the executor uses (what `Exec.exec` resolves to). */
+interface ExecSocket {
+  readonly protocol: string;
+  readonly readyState: number;
+  send(data: Buffer, cb?: (err?: Error) => void): void;
+  close(): void;
+  pause?(): void;
+  resume?(): void;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+export interface PodExecToolsDeps {
+  /** `new Exec(kubeConfig)`; tests point the KubeConfig at a fake exec endpoint. */
+  readonly exec: Pick<Exec, 'exec'>;
+  readonly core: CoreV1Api;
+  readonly redactor: Redactor;
+  readonly log: Logger;
+  readonly target: MongoRelease;
+  /** The container of the MongoDB pod that has mongodump/mongorestore (the Bitnami image: `mongodb`). */
+  readonly container: string;
+  /** host:port as seen from inside the pod. */
+  readonly host: string;
+  /** URI query options, e.g. `authSource=admin`. */
+  readonly uriOptions: string;
+  /** The user whose password is `mongodb-root-password`. */
+  readonly username?: string;
+}
+
+/**
+ * mongodump/mongorestore inside the MongoDB pod through the Kubernetes exec API: the archive comes back on the
+ * stdout channel (dump) or goes in on stdin (restore), stderr is redacted, and the exit code is read from the
+ * status channel. The image ships the tools, so nothing is installed and the data never crosses the network twice.
+ */
+export function podExecMongoTools(deps: PodExecToolsDeps): MongoTools {
+  const { redactor, log, target } = deps;
+  let password: Promise<string> | undefined;
+  const rootPassword = () => (password ??= readRootPassword(deps.core, target, redactor).catch((err: unknown) => {
+    password = undefined;
+    throw err;
+  }));
+
+  async function configLine(): Promise<string> {
+    const pw = await rootPassword();
+    if (pw === CHART_DEFAULT_PASSWORD) throw new AppError('AKS_BACKUP_DEFAULT_PASSWORD', { environment: target.environment });
+    const uri = `mongodb://${encodeURIComponent(deps.username ?? 'root')}:${encodeURIComponent(pw)}@${deps.host}/${deps.uriOptions ? `?${deps.uriOptions}` : ''}`;
+    redactor.add(uri);
+    const line = `uri: ${JSON.stringify(uri)}\n`;
+    redactor.add(line.trim());
+    return line;
+  }
+
+  async function run(tool: string, args: string[], feed: boolean, onLine?: (l: string) => void, signal?: AbortSignal): Promise<StreamingProcess> {
+    const line = await configLine();
+    const pod = await findMongoPod(deps.core, target);
+    const shown = `${[tool, ...args].join(' ')} (in pod ${target.namespace}/${pod})`;
+    const started = Date.now();
+
+    let conn: ExecSocket | undefined;
+    let status: V1Status | undefined;
+    let tail = '';
+    let partial = '';
+    const stderr = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        const text = chunk.toString('utf8');
+        tail = (tail + text).slice(-STDERR_KEPT * 2);
+        if (onLine) {
+          const lines = (partial + text).split('\n');
+          partial = lines.pop() ?? '';
+          for (const l of lines) if (l.trim()) onLine(redactor.text(l));
+        }
+        cb();
+      },
+    });
+    // the client writes stdout frames without looking at backpressure; pausing the socket keeps memory bounded
+    const stdout = feed ? null : new PassThrough();
+    const sink = stdout
+      ? new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            if (!stdout.write(chunk) && conn?.pause && conn.resume) {
+              const c = conn;
+              c.pause!();
+              stdout.once('drain', () => c.resume!());
+            }
+            cb();
+          },
+          final(cb) {
+            stdout.end();
+            cb();
+          },
+        })
+      : null;
+    // Exec sends what this emits without backpressure; it never emits: stdin frames are sent below, paced by the
+    // socket's send callback. Passing it still makes the request ask for stdin.
+    const idleStdin = new PassThrough();
+
+    const command = ['sh', '-c', POD_SCRIPT, 'aks-mongo', tool, ...args];
+    let settle: { resolve: (e: StreamExit) => void; reject: (e: unknown) => void } | undefined;
+    const done = new Promise<StreamExit>((resolve, reject) => (settle = { resolve, reject }));
+    done.catch(() => undefined);
+    const fail = (exitCode: number, extra = '') => {
+      const text = redactor.text(tail + extra).slice(-STDERR_KEPT);
+      log.debug({ command: shown, exitCode, ms: Date.now() - started }, 'pod exec');
+      settle?.reject(new ExecError('AKS_EXEC_FAILED', { command: shown, exitCode, stderr: text }));
+    };
+    const finish = () => {
+      if (!status) return fail(-1, '\nthe exec connection closed before the exit status arrived');
+      if (status.status === 'Success') {
+        log.debug({ command: shown, exitCode: 0, ms: Date.now() - started }, 'pod exec');
+        return settle?.resolve({ exitCode: 0, stderr: redactor.text(tail).slice(-STDERR_KEPT) });
+      }
+      const code = Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message);
+      return fail(Number.isInteger(code) ? code : -1, status.message ? `\n${status.message}` : '');
+    };
+
+    try {
+      conn = (await deps.exec.exec(target.namespace, pod, deps.container, command, sink, stderr, idleStdin, false, (s) => {
+        status = s;
+      })) as unknown as ExecSocket;
+    } catch (err) {
+      throw new ExecError('AKS_EXEC_FAILED', { command: shown, exitCode: -1, stderr: redactor.text(describe(err)) }, { cause: err });
+    }
+    const socket = conn;
+    socket.on('error', (err) => {
+      tail += `\n${describe(err)}`;
+    });
+    socket.on('close', () => {
+      // the status frame ends stdout; let its last bytes flush before settling
+      setImmediate(finish);
+    });
+    const abort = () => socket.close();
+    signal?.addEventListener('abort', abort, { once: true });
+    void done.finally(() => signal?.removeEventListener('abort', abort)).catch(() => undefined);
+
+    const send = (channel: number, data: Buffer) =>
+      new Promise<void>((resolve, reject) =>
+        socket.send(Buffer.concat([Buffer.from([channel]), data]), (err) => (err ? reject(err) : resolve())),
+      );
+    const closeStdin = async () => {
+      if (socket.protocol === CLOSE_STREAM_PROTOCOL) await send(CLOSE, Buffer.from([STDIN]));
+    };
+    await send(STDIN, Buffer.from(line, 'utf8'));
+
+    let stdin: Writable | null = null;
+    if (feed) {
+      if (socket.protocol !== CLOSE_STREAM_PROTOCOL) {
+        socket.close();
+        throw new AppError('AKS_NOT_AVAILABLE', {
+          command: 'restore',
+          reason: `the cluster answered exec with ${socket.protocol || 'an old protocol'}, which cannot signal the end of stdin; restore through the pod needs ${CLOSE_STREAM_PROTOCOL} (Kubernetes 1.30+)`,
+        });
+      }
+      stdin = new Writable({
+        // one frame at a time, acknowledged by the socket: memory stays at one chunk however fast the source is
+        write: (chunk: Buffer, _enc, cb) => void send(STDIN, chunk).then(() => cb(), cb),
+        final: (cb) => void closeStdin().then(() => cb(), cb),
+        destroy: (err, cb) => {
+          if (err) socket.close();
+          cb(err);
+        },
+      });
+    } else {
+      await closeStdin();
+    }
+    return { stdout, stdin, pid: undefined, done, kill: () => socket.close() };
+  }
+
+  return {
+    kind: 'kubernetes',
+    async checkCredentials(environment) {
+      if ((await rootPassword()) === CHART_DEFAULT_PASSWORD) throw new AppError('AKS_BACKUP_DEFAULT_PASSWORD', { environment });
+    },
+    dump(opts: DumpOptions) {
+      const args = ['--archive', '--gzip', ...(opts.oplog ? ['--oplog'] : [`--db=${opts.database}`])];
+      return run('mongodump', args, false, opts.onLine, opts.signal);
+    },
+    restore(opts: RestoreOptions) {
+      const args = ['--archive', '--gzip'];
+      if (opts.drop) args.push('--drop');
+      if (opts.oplogReplay) args.push('--oplogReplay');
+      if (!opts.indexes) args.push('--noIndexRestore');
+      for (const ns of opts.include ?? []) args.push(`--nsInclude=${ns}`);
+      if (opts.rename) args.push(`--nsFrom=${opts.rename.from}`, `--nsTo=${opts.rename.to}`);
+      return run('mongorestore', args, true, opts.onLine, opts.signal);
+    },
+    async version() {
+      // `--version` needs no credentials, so it runs without the config script
+      const pod = await findMongoPod(deps.core, target);
+      let out = '';
+      let st: V1Status | undefined;
+      const sink = new Writable({
+        write(chunk: Buffer, _e, cb) {
+          out += chunk.toString('utf8');
+          cb();
+        },
+      });
+      const shown = `mongodump --version (in pod ${target.namespace}/${pod})`;
+      try {
+        const conn = (await deps.exec.exec(target.namespace, pod, deps.container, ['mongodump', '--version'], sink, null, null, false, (s) => {
+          st = s;
+        })) as unknown as ExecSocket;
+        await new Promise<void>((resolve) => conn.on('close', () => resolve()));
+      } catch (err) {
+        throw new ExecError('AKS_EXEC_FAILED', { command: shown, exitCode: -1, stderr: redactor.text(describe(err)) }, { cause: err });
+      }
+      if (st?.status !== 'Success') throw new ExecError('AKS_EXEC_FAILED', { command: shown, exitCode: -1, stderr: redactor.text(st?.message ?? 'no exit status') });
+      return /version:\s*(\S+)/.exec(out)?.[1] ?? out.split('\n')[0]?.trim() ?? 'unknown';
+    },
+  };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  const msg = (err as { message?: unknown } | null)?.message;
+  return typeof msg === 'string' ? msg : String(err);
+}
