@@ -28,8 +28,10 @@ export function signLink(secret: string, p: LinkPayload): string {
 export function verifyLink(secret: string, token: string, now: Date): LinkPayload {
   const [body, sig, extra] = token.split('.');
   if (!body || !sig || extra !== undefined || token.length > 1_000) throw new AppError('AKS_LINK_INVALID', { reason: 'it is malformed' });
-  const given = Buffer.from(sig, 'base64url');
-  const expected = mac(secret, body);
+  // Compare the canonical text, not decoded bytes: base64url decoding ignores the spare low bits of the last
+  // character, so a lenient decode would accept several spellings of one signature.
+  const given = Buffer.from(sig);
+  const expected = Buffer.from(mac(secret, body).toString('base64url'));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new AppError('AKS_LINK_INVALID', { reason: 'its signature does not match' });
   let json: unknown;
   try {

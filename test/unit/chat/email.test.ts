@@ -23,6 +23,16 @@ describe('signed approval links', () => {
     expect(() => verifyLink(key, change(signLink('k1', payload)), now)).toThrow(expect.objectContaining({ code: 'AKS_LINK_INVALID', message: expect.stringContaining(reason) }));
   });
 
+  it('refuses another spelling of a valid signature (spare bits of the last base64url character)', () => {
+    const token = signLink('k1', payload);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(token[token.length - 1]!);
+    const respelled = token.slice(0, -1) + alphabet[last ^ 1]!;
+    // the two spellings decode to the same bytes, so a byte comparison alone would accept the second
+    expect(Buffer.from(respelled.split('.')[1]!, 'base64url')).toEqual(Buffer.from(token.split('.')[1]!, 'base64url'));
+    expect(() => verifyLink('k1', respelled, now)).toThrow(expect.objectContaining({ code: 'AKS_LINK_INVALID' }));
+  });
+
   it('refuses an expired link', () => {
     expect(() => verifyLink('k1', signLink('k1', payload), new Date((payload.e + 1) * 1000))).toThrow(expect.objectContaining({ message: expect.stringContaining('expired') }));
   });
