@@ -6,6 +6,7 @@ import type { Exec } from '../../exec/exec.js';
 import type { StreamExec, StreamingProcess } from '../../exec/stream.js';
 import type { Redactor } from '../../log/redact.js';
 import type { DumpOptions, MongoTools, RestoreOptions } from './tools.js';
+import { dumpArgs, restoreArgs } from './args.js';
 
 /** The chart's fallback when no password is set (DOMAIN §4). */
 export const CHART_DEFAULT_PASSWORD = 'changeme';
@@ -47,18 +48,10 @@ export function localMongoTools(deps: {
       if (password === CHART_DEFAULT_PASSWORD) throw new AppError('AKS_BACKUP_DEFAULT_PASSWORD', { environment });
     },
     dump(opts: DumpOptions) {
-      // --oplog only works on a full dump; a single-database dump is what FerretDB and drills need
-      const args = ['--archive', '--gzip', ...(opts.oplog ? ['--oplog'] : [`--db=${opts.database}`])];
-      return run(deps.mongodump, args, false, opts.onLine, opts.signal);
+      return run(deps.mongodump, dumpArgs(opts), false, opts.onLine, opts.signal);
     },
     restore(opts: RestoreOptions) {
-      const args = ['--archive', '--gzip'];
-      if (opts.drop) args.push('--drop');
-      if (opts.oplogReplay) args.push('--oplogReplay');
-      if (!opts.indexes) args.push('--noIndexRestore');
-      for (const ns of opts.include ?? []) args.push(`--nsInclude=${ns}`);
-      if (opts.rename) args.push(`--nsFrom=${opts.rename.from}`, `--nsTo=${opts.rename.to}`);
-      return run(deps.mongorestore, args, true, opts.onLine, opts.signal);
+      return run(deps.mongorestore, restoreArgs(opts), true, opts.onLine, opts.signal);
     },
     async version() {
       const r = await deps.exec(deps.mongodump, ['--version']);

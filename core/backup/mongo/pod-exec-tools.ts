@@ -7,6 +7,7 @@ import type { Redactor } from '../../log/redact.js';
 import { CHART_DEFAULT_PASSWORD } from './local-tools.js';
 import { findMongoPod, readRootPassword, type MongoRelease } from './pod-target.js';
 import type { DumpOptions, MongoTools, RestoreOptions } from './tools.js';
+import { dumpArgs, restoreArgs } from './args.js';
 
 /**
  * How the password reaches the tool, and why this way:
@@ -204,17 +205,10 @@ export function podExecMongoTools(deps: PodExecToolsDeps): MongoTools {
       if ((await rootPassword()) === CHART_DEFAULT_PASSWORD) throw new AppError('AKS_BACKUP_DEFAULT_PASSWORD', { environment });
     },
     dump(opts: DumpOptions) {
-      const args = ['--archive', '--gzip', ...(opts.oplog ? ['--oplog'] : [`--db=${opts.database}`])];
-      return run('mongodump', args, false, opts.onLine, opts.signal);
+      return run('mongodump', dumpArgs(opts), false, opts.onLine, opts.signal);
     },
     restore(opts: RestoreOptions) {
-      const args = ['--archive', '--gzip'];
-      if (opts.drop) args.push('--drop');
-      if (opts.oplogReplay) args.push('--oplogReplay');
-      if (!opts.indexes) args.push('--noIndexRestore');
-      for (const ns of opts.include ?? []) args.push(`--nsInclude=${ns}`);
-      if (opts.rename) args.push(`--nsFrom=${opts.rename.from}`, `--nsTo=${opts.rename.to}`);
-      return run('mongorestore', args, true, opts.onLine, opts.signal);
+      return run('mongorestore', restoreArgs(opts), true, opts.onLine, opts.signal);
     },
     async version() {
       // `--version` needs no credentials, so it runs without the config script
