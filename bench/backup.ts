@@ -90,11 +90,10 @@ ${rows.join('\n')}
 
 Ratios (staged time ÷ streaming time; > 1 means the streaming pipeline is faster):
 
-- backup, full (with per-collection content hashes before and after the dump): ${ratio('ours-backup', 'staged-backup')}×
-- backup, pipeline only (same code, content hashing stubbed): ${ratio('ours-backup-pipeline', 'staged-backup')}×
-- post-dump part only (archive file → gzip → encrypt → upload): ${ratio('ours-postdump', 'staged-postdump')}×
-- restore, full (verify pass + restore pass + content comparison): ${ratio('ours-restore', 'staged-restore')}×
-- restore, pipeline only (verify pass + restore pass, no content comparison): ${ratio('ours-restore-pipeline', 'staged-restore')}×
+- backup, full (counts and digests from the archive stream, count check before/after): ${ratio('ours-backup', 'staged-backup')}×
+- post-dump part only (archive file → gzip -6 → [parse] → encrypt → upload): ${ratio('ours-postdump', 'staged-postdump')}×
+- restore, full (verify pass + restore pass + content read of the restored database): ${ratio('ours-restore', 'staged-restore')}×
+- restore, pipeline only (verify pass + restore pass, content read stubbed): ${ratio('ours-restore-pipeline', 'staged-restore')}×
 `;
 }
 

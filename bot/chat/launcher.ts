@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../core/errors/app-error.js';
 import { TERMINAL_RUN_STATUSES } from '../../core/store/types.js';
-import type { CommandDeps, CommandSpec } from '../commands/types.js';
+import type { BackgroundRuns, CommandDeps, CommandSpec } from '../commands/types.js';
 import type { Delivery } from './delivery.js';
 import { renderProgress } from './progress.js';
 import { runApproved } from './run-approved.js';
@@ -36,6 +36,8 @@ export class RunLauncher {
   /** Runs this launcher claimed: the lease renews for the same holder, so in-process repeats stop here. */
   private readonly claimed = new Set<number>();
   private readonly holder: string;
+  /** The newest progress line per running run, written by its handler, read when the message is re-rendered. */
+  private readonly latest = new Map<number, string>();
 
   constructor(private readonly o: LauncherOptions) {
     this.holder = o.holder ?? `launcher-${process.pid}-${randomUUID()}`;
@@ -44,6 +46,14 @@ export class RunLauncher {
   /** Whether this launcher is holding the run in its grace period (the poller leaves it alone). */
   isPending(runId: number): boolean {
     return this.pending.has(runId);
+  }
+
+  /**
+   * For chat and the App: long commands (backup run, drill, …) queue a run and hand it here instead of holding the
+   * request, so the answer is "queued as run 42 — progress in #ops" at once.
+   */
+  backgroundRuns(where: string): BackgroundRuns {
+    return { start: (runId, plannedSteps) => this.start(runId, plannedSteps), where };
   }
 
   /** Starts the run now (the poller: the grace period already passed where it was approved). */
@@ -116,10 +126,12 @@ export class RunLauncher {
     const { deps, delivery, roomId } = this.o;
     let msgId: string | undefined;
     let shown = '';
+    let summary: string | undefined;
     const refresh = async (final: boolean): Promise<void> => {
       const run = await deps.store.getRun(runId);
       if (!run) return;
-      const text = renderProgress(run, await deps.store.listSteps(runId), deps.now(), plannedSteps);
+      const extras = { ...(final ? {} : { latest: this.latest.get(runId) }), ...(summary ? { summary } : {}) };
+      const text = renderProgress(run, await deps.store.listSteps(runId), deps.now(), plannedSteps, extras);
       if (text === shown) return;
       if (msgId) {
         if (await delivery.update(roomId, msgId, text)) shown = text;
@@ -133,11 +145,22 @@ export class RunLauncher {
       }
     };
     await refresh(false);
-    const timer = setInterval(() => void refresh(false).catch(() => undefined), this.o.progressIntervalMs);
+    // One edit at a time, at most one per interval: a slow chat.update never stacks edits behind each other.
+    let editing: Promise<void> | undefined;
+    const timer = setInterval(() => {
+      editing ??= refresh(false)
+        .catch(() => undefined)
+        .finally(() => (editing = undefined));
+    }, this.o.progressIntervalMs);
+    // The handler reports progress here (redacted once more: a tool's collection name is all it may carry).
+    const progress = { report: (id: number, text: string) => void this.latest.set(id, deps.redactor.text(text).slice(0, 300)) };
     try {
-      await runApproved(runId, deps, this.o.specs);
+      const outcome = await runApproved(runId, { ...deps, progress }, this.o.specs);
+      if (outcome.ok) summary = outcome.text;
     } finally {
       clearInterval(timer);
+      await editing;
+      this.latest.delete(runId);
       // Past 'queued' now, so no poller picks it again; a run still queued (it could not start) may be retried.
       await deps.store.releaseLease(runClaimLease(runId), this.holder).catch(() => undefined);
       this.claimed.delete(runId);

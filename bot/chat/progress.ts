@@ -17,11 +17,19 @@ export function progressBar(done: number, total: number, width = 10): string {
   return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${done}/${t}`;
 }
 
+export interface ProgressExtras {
+  /** The newest progress line of the open step ("dump: 412.0 MB, 38.2 MB/s, rocketchat.users"); shown while running. */
+  readonly latest?: string;
+  /** The command's own answer, shown under a succeeded run ("Backup … is complete: …"). */
+  readonly summary?: string;
+}
+
 /**
  * The one progress message of a run, re-rendered from the step journal: bar, steps with ✓/…/✗ and their
- * durations, elapsed time; once finished, a summary with what to do on failure.
+ * durations, the latest progress line while it works, elapsed time; once finished, a summary with what to do on
+ * failure.
  */
-export function renderProgress(run: RunRecord, steps: readonly StepRecord[], now: Date, plannedSteps = 0): string {
+export function renderProgress(run: RunRecord, steps: readonly StepRecord[], now: Date, plannedSteps = 0, extras: ProgressExtras = {}): string {
   const byStep = new Map<string, { status: StepRecord['status']; started: Date; ended: Date | undefined }>();
   for (const s of steps) {
     const cur = byStep.get(s.step);
@@ -32,12 +40,18 @@ export function renderProgress(run: RunRecord, steps: readonly StepRecord[], now
   const done = [...byStep.values()].filter((s) => s.status === 'succeeded' || s.status === 'skipped').length;
   const start = run.startedAt ?? run.createdAt;
   const end = run.finishedAt ?? now;
-  const lines = [`Run ${run.id}: ${run.command} on ${run.environment} — ${run.status}, ${formatDuration(end.getTime() - start.getTime())}`, progressBar(done, Math.max(plannedSteps, byStep.size))];
+  // the planned count is the plan's estimate; a run that succeeded did all of its work
+  const total = run.status === 'succeeded' ? done : Math.max(plannedSteps, byStep.size);
+  const lines = [`Run ${run.id}: ${run.command} on ${run.environment} — ${run.status}, ${formatDuration(end.getTime() - start.getTime())}`, progressBar(done, total)];
   for (const [name, s] of byStep) {
     const took = s.ended ? ` (${formatDuration(s.ended.getTime() - s.started.getTime())})` : '';
     lines.push(`${MARK[s.status]} ${name}${took}`);
   }
-  if (run.status === 'succeeded') lines.push(`Done in ${formatDuration(end.getTime() - start.getTime())}.`);
+  if (run.status === 'running' && extras.latest) lines.push(`   ${extras.latest}`);
+  if (run.status === 'succeeded') {
+    lines.push(`Done in ${formatDuration(end.getTime() - start.getTime())}.`);
+    if (extras.summary) lines.push(extras.summary);
+  }
   if (run.status === 'failed') {
     lines.push(`Failed${run.error ? `: ${run.error.message} [${run.error.code}]` : ''}.`);
     lines.push(`What to do: read "runs ${run.id}" for the journal; the run resumes from its last good step when started again.`);

@@ -13,7 +13,8 @@ export interface RunOutcome {
 }
 
 /**
- * Runs an approved (queued) run's handler with the arguments stored when it was requested, as the requester.
+ * Runs a queued run's handler — approved, or queued by a chat command to run in the background — with the
+ * arguments stored when it was requested, as the requester.
  * The approval was for exactly those arguments, so they are validated again but never re-read from the decision.
  * A run that is no longer queued (denied, already started) is left alone.
  */
@@ -31,7 +32,8 @@ export async function runApproved(runId: number, deps: CommandDeps, specs: reado
   if (!(await deps.store.updateRunStatus(runId, 'running'))) return { run, ok: false, text: `Run ${runId} could not start.` };
   try {
     const args = argsSchema(spec).parse(run.args) as Record<string, unknown>;
-    const out = await handler(args, { ...deps, invocation: { actor: run.requestedBy, source: run.source }, environment: run.environment });
+    // runId: the handler journals into this run and takes its locks in its name (it must not create another)
+    const out = await handler(args, { ...deps, invocation: { actor: run.requestedBy, source: run.source }, environment: run.environment, runId });
     await deps.store.updateRunStatus(runId, 'succeeded');
     return { run: (await deps.store.getRun(runId))!, ok: true, text: out.text };
   } catch (err) {

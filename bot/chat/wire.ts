@@ -47,7 +47,9 @@ export function wireChat(deps: CommandDeps, o: ChatWiringOptions): ChatWiring {
     progressIntervalMs: o.progressIntervalMs,
     ...(o.specs ? { specs: o.specs } : {}),
   });
-  const adapter = new BotAdapter({ deps, rest, ddp, delivery, launcher, rooms, prefix: o.prefix, ...(o.specs ? { specs: o.specs } : {}) });
+  // Commands from chat run long work (backup run, drill) as background runs with a progress message in the ops room.
+  const chatDeps = { ...deps, background: launcher.backgroundRuns(`#${rooms[0] ?? 'ops'}`) };
+  const adapter = new BotAdapter({ deps: chatDeps, rest, ddp, delivery, launcher, rooms, prefix: o.prefix, ...(o.specs ? { specs: o.specs } : {}) });
   adapterRef.adapter = adapter;
   return { rest, ddp, delivery, launcher, adapter };
 }

@@ -19,12 +19,33 @@ export interface CommandDeps {
   readonly log: Logger;
   readonly redactor: Redactor;
   readonly now: () => Date;
+  /** Where a running run's latest progress line goes (the launcher's progress message); absent: only logged. */
+  readonly progress?: RunProgressSink;
+  /**
+   * Runs long commands in the background with a progress message (chat and the App, which must answer at once);
+   * absent (CLI, scheduler): they run inline and answer when done.
+   */
+  readonly background?: BackgroundRuns;
+}
+
+export interface RunProgressSink {
+  /** The newest progress line of a run ("dump: 412 MB, 38 MB/s, rocketchat.users"); redacted, no secrets. */
+  report(runId: number, text: string): void;
+}
+
+export interface BackgroundRuns {
+  /** Starts a run created as 'queued' now; its handler then gets the run id in CommandContext.runId. */
+  start(runId: number, plannedSteps: number): void;
+  /** Where its progress is posted, for the acknowledgement ("progress in #ops"). */
+  readonly where: string;
 }
 
 export interface CommandContext extends CommandDeps {
   readonly invocation: Invocation;
   /** The validated --env, for commands that act on an environment. */
   readonly environment: string | undefined;
+  /** The run this invocation executes (an approved or background run); absent for a direct call. */
+  readonly runId?: number;
 }
 
 export interface CommandOutput {

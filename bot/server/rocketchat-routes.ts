@@ -113,7 +113,9 @@ export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRou
     } catch (err) {
       return fail(reply, err);
     }
-    const running = execute(body.text, { actor: body.user.username, source: 'rocketchat-app' }, deps, specs).then(async (r) => {
+    // with a launcher, long work runs as a background run: the App gets "queued as run N — progress in #ops" at once
+    const commandDeps = opts.launcher ? { ...deps, background: opts.launcher.backgroundRuns(`#${rc?.rooms[0] ?? 'ops'}`) } : deps;
+    const running = execute(body.text, { actor: body.user.username, source: 'rocketchat-app' }, commandDeps, specs).then(async (r) => {
       await followUp(r, body.roomId, body.threadId);
       return r;
     });
@@ -160,7 +162,9 @@ export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRou
 
 /** What the App shows the user at once. */
 function appAnswer(r: Reply): { ok: boolean; code?: string; text: string; runId?: number } {
-  const data = (r.data ?? {}) as { awaitingApproval?: { runId: number } };
+  const data = (r.data ?? {}) as { awaitingApproval?: { runId: number }; queued?: { runId: number } };
+  // a long command queued as a background run: the App shows "queued as run N — progress in #ops"
+  if (data.queued) return { ok: true, runId: data.queued.runId, text: r.text };
   if (data.awaitingApproval) {
     const { runId } = data.awaitingApproval;
     return { ok: true, runId, text: `Queued as run ${runId}: it waits for an approval; the prompt with the plan is in the room.` };

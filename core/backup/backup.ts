@@ -5,16 +5,18 @@ import { AppError, isAppError } from '../errors/app-error.js';
 import { createEncryptor } from './crypto/encrypt.js';
 import { hashTap } from './crypto/hash-tap.js';
 import { exitGate } from './exit-gate.js';
-import { archiveBlobName, compareCollections, type CollectionStat, type Manifest, manifestBlobName, manifestSchema, newBackupId } from './manifest.js';
+import { archiveBlobName, type ManifestV2, manifestBlobName, manifestSchema, newBackupId } from './manifest.js';
+import { archiveTap, collectionStatsOf, HASH_SCHEME } from './mongo/archive.js';
 import { progressReporter } from './progress.js';
 import type { BackupDeps } from './types.js';
 
 /**
- * One MongoDB backup, streamed: mongodump --archive --gzip → SHA-256 → AES-256-GCM chunks → Blob block upload,
- * no temp file and constant memory; then the manifest, last. Any failure removes the archive blob and writes no
+ * One MongoDB backup, streamed: mongodump --archive --gzip → archive parser (counts and content digests, on a
+ * gunzipped copy) → SHA-256 → AES-256-GCM chunks → Blob block upload, no temp file and constant memory; then the
+ * manifest, last. The database is read once, by mongodump. Any failure removes the archive blob and writes no
  * manifest, so a set either is complete or does not look like one.
  */
-export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): Promise<Manifest> {
+export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): Promise<ManifestV2> {
   const { settings, container, log } = deps;
   const startedAt = deps.now();
   const id = opts.id ?? newBackupId(startedAt, randomBytes(3).toString('hex'));
@@ -26,8 +28,14 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): P
   await deps.tools.checkCredentials(deps.environment);
   log.info({ backupId: id, environment: deps.environment }, 'backup started');
   try {
-    const [serverVersion, mongodump] = await Promise.all([deps.inspector.serverVersion(), deps.tools.version()]);
-    const before = settings.oplog ? undefined : await deps.inspector.stats(settings.database);
+    const mongodump = await deps.tools.version();
+    // Without --oplog, mongodump copies collections one by one, so a write during the dump could leave the archive
+    // matching no single moment. The check is deliberately cheap (document counts from collection metadata before
+    // and after; the full before/after content read it replaces doubled the backup's time): it catches documents
+    // inserted or deleted during the dump, but NOT updates in place, nor an insert and a delete in the same
+    // collection that cancel out. A replica set (--oplog) needs no check: the restore replays to one moment.
+    const counts = settings.oplog ? undefined : deps.inspector.counts?.bind(deps.inspector);
+    const before = counts ? await counts(settings.database) : undefined;
 
     const progress = progressReporter('dump', deps.onProgress);
     const encryptor = await createEncryptor({ backupId: id, keys: deps.keys, chunkSize: settings.chunkSize });
@@ -40,18 +48,22 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): P
       blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
       metadata: { backupid: id, format: 'AKSB1' },
     });
-    const flow = pipeline(dump.stdout!, exitGate(dump.done), plain, encryptor.stream, cipher, out);
+    const parsed = archiveTap({ gzip: true });
+    const flow = pipeline(dump.stdout!, exitGate(dump.done), parsed, plain, encryptor.stream, cipher, out);
     // whichever side fails first stops the other, so a failed upload does not leave mongodump running
     await Promise.all([flow.catch((e: unknown) => { abort.abort(); throw e; }), upload.catch((e: unknown) => { abort.abort(); throw e; })]);
     progress.done();
 
-    const after = await deps.inspector.stats(settings.database);
-    if (before) {
-      const differences = compareCollections(before, after);
+    const summary = await parsed.summary;
+    const collections = collectionStatsOf(summary, settings.database);
+    if (counts && before) {
+      const differences = countDifferences(before, await counts(settings.database));
       if (differences.length > 0) throw new AppError('AKS_BACKUP_INCONSISTENT', { backupId: id, differences: differences.slice(0, 5).join('; ') });
+    } else if (!settings.oplog) {
+      log.warn({ backupId: id }, 'no oplog and no cheap document count: writes during the dump would go unnoticed');
     }
     const manifest = manifestSchema.parse({
-      manifestVersion: 1,
+      manifestVersion: 2,
       id,
       environment: deps.environment,
       startedAt: startedAt.toISOString(),
@@ -59,9 +71,10 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): P
       mongo: {
         database: settings.database,
         oplog: settings.oplog,
-        consistency: settings.oplog ? 'oplog' : 'unchanged-during-dump',
-        serverVersion,
-        collections: after satisfies CollectionStat[],
+        consistency: settings.oplog ? 'oplog' : before ? 'counts-unchanged' : 'unchecked',
+        serverVersion: summary.serverVersion || 'unknown',
+        hashScheme: HASH_SCHEME,
+        collections,
       },
       archive: {
         blob: archiveName,
@@ -72,7 +85,7 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): P
       },
       key: { keyId: encryptor.key.keyId, algorithm: encryptor.key.algorithm },
       versions: { mongodump, ...deps.versions },
-    } satisfies Manifest);
+    } satisfies ManifestV2);
     const text = JSON.stringify(manifest, null, 2);
     // ifNoneMatch: a manifest is never overwritten, so a set cannot silently change after it was verified
     await container.getBlockBlobClient(manifestBlobName(deps.prefix, id)).upload(text, Buffer.byteLength(text), {
@@ -89,6 +102,18 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): P
     if (isAppError(err)) throw err;
     throw new AppError('AKS_BACKUP_ABORTED', { backupId: id, reason: reasonOf(err) }, { cause: err });
   }
+}
+
+/** Collections whose document count changed between two counts, as readable lines. */
+function countDifferences(before: Record<string, number>, after: Record<string, number>): string[] {
+  const out: string[] = [];
+  for (const [name, n] of Object.entries(before)) {
+    const m = after[name];
+    if (m === undefined) out.push(`${name}: dropped during the dump`);
+    else if (m !== n) out.push(`${name}: ${n} documents before the dump, ${m} after`);
+  }
+  for (const name of Object.keys(after)) if (!(name in before)) out.push(`${name}: created during the dump`);
+  return out;
 }
 
 function reasonOf(err: unknown): string {

@@ -100,12 +100,36 @@ const environmentSchema = z.strictObject({
         })
         .prefault({}),
       /**
-       * Where mongodump/mongorestore run. 'kubernetes' (inside the MongoDB pod through the exec API) is not built
-       * yet; 'local' runs the tools on the bot host against `uri` (a secret: it holds the password).
+       * Where mongodump/mongorestore run. 'kubernetes': inside the chart's MongoDB pod through the exec API (reached
+       * with this environment's `kubernetes` settings; the root password is read from the chart's Secret and handed
+       * to the tools on stdin). 'local': on the bot host against `uri` (a secret: it holds the password).
        */
       executor: z
         .discriminatedUnion('kind', [
-          z.strictObject({ kind: z.literal('kubernetes') }),
+          z.strictObject({
+            kind: z.literal('kubernetes'),
+            /** The container of the MongoDB pod that ships mongodump, mongorestore and mongosh (Bitnami: mongodb). */
+            container: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a container name').default('mongodb'),
+            /** The pod to exec into; default <release>-mongodb-0, else a running pod matching podSelector. */
+            pod: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'a pod name').optional(),
+            /** Label selector of the MongoDB pods; default app.kubernetes.io/name=mongodb,app.kubernetes.io/instance=<release>. */
+            podSelector: z.string().min(1).optional(),
+            /** host:port as seen from inside the pod. */
+            host: z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?(,[A-Za-z0-9.-]+(:\d{1,5})?)*$/, 'host:port[,host:port…]').default('localhost:27017'),
+            /** Connection-string options for the tools, e.g. replicaSet (chart: rs0) and authSource; replaces the default as a whole. */
+            uriOptions: z
+              .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'a connection-string option name'), z.union([z.string(), z.number(), z.boolean()]))
+              .default({ authSource: 'admin', replicaSet: 'rs0' }),
+            /** The user whose password the Secret holds (the chart's root user). */
+            username: z.string().min(1).default('root'),
+            /** The chart's auth Secret (DOMAIN §4): default <release>-mongodb, key mongodb-root-password. */
+            secret: z
+              .strictObject({
+                name: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'a Secret name').optional(),
+                key: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'a Secret key').default('mongodb-root-password'),
+              })
+              .prefault({}),
+          }),
           z.strictObject({
             kind: z.literal('local'),
             mongodump: z.string().min(1).default('mongodump'),
@@ -133,6 +157,21 @@ const environmentSchema = z.strictObject({
       unattended: z.boolean().default(false),
     })
     .default({ daysBeforeExhaustion: 2, unattended: false }),
+  /** Thresholds of `cost recommend` (see core/cost/recommend-rules.ts). */
+  recommendations: z
+    .strictObject({
+      /** A node pool whose pods request less than this share of its allocatable CPU and memory is underused. */
+      lowRequestRatio: z.number().gt(0).max(1).default(0.5),
+      /** The share of allocatable a suggested node count or VM size aims at. */
+      targetRequestRatio: z.number().gt(0).max(1).default(0.75),
+      /** An unattached disk younger than this may be one being created or restored: not called orphaned yet. */
+      orphanDiskMinAgeHours: z.number().nonnegative().default(24),
+      /** Snapshots older than this are candidates, except restore points (newest per disk, backup-set members). */
+      snapshotMaxAgeDays: z.number().positive().default(30),
+      /** Monitoring (Log Analytics, Container Insights) above this share of the cost is flagged. */
+      monitoringMaxShare: z.number().gt(0).max(1).default(0.1),
+    })
+    .prefault({}),
 });
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 
@@ -222,8 +261,50 @@ export const configSchema = z
       .strictObject({
         /** Action groups cannot send custom headers, so the secret travels in the URL path. */
         secret: secretRefSchema,
+        /**
+         * After the cost check, a budget alert at or above atPercent (spent ÷ budget in the alert) asks for
+         * `teardown --env X` through the command registry: approval-gated unless unattended. Off by default.
+         */
+        emergencyTeardown: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            atPercent: z.number().positive().max(1000).default(100),
+            unattended: z.boolean().default(false),
+          })
+          .prefault({}),
       })
       .optional(),
+    /** GET {publicUrl}/charts/cost/<env>.png needs a signed, expiring URL (?exp=…&sig=…); without this the route is closed. */
+    costChart: z
+      .strictObject({
+        /** HMAC key for chart URLs. */
+        linkSecret: secretRefSchema,
+        /** How long a chart URL in a chat message or email stays valid. */
+        linkTtlHours: z.number().positive().max(31 * 24).default(72),
+      })
+      .optional(),
+    /** The bot's own periodic jobs for each environment with Azure access. */
+    watch: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Subscription and cluster health, and the recovery policy after a suspension. */
+        healthIntervalMinutes: z.number().int().min(1).max(24 * 60).default(5),
+        /** The credit planner (a cost check): at least daily. */
+        plannerIntervalHours: z.number().min(1).max(24).default(24),
+        /** When the planned teardown time is reached, ask for a backup and `teardown --env X` (approval-gated). */
+        plannedTeardown: z.boolean().default(true),
+        /** When a billing period has begun and the cluster is gone, ask for `recreate --env X` (approval-gated). */
+        plannedRecreate: z.boolean().default(true),
+        recovery: z
+          .strictObject({
+            maxReconcileAttempts: z.number().int().min(0).max(20).default(3),
+            reconcileIntervalMinutes: z.number().int().min(1).max(24 * 60).default(30),
+            /** After the escalation, people get this long before the bot asks for a recreate. */
+            escalationGraceMinutes: z.number().int().min(0).max(7 * 24 * 60).default(120),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     schedules: z.array(scheduleSchema).default([]),
     environments: z.record(name, environmentSchema).refine((e) => Object.keys(e).length > 0, { error: 'define at least one environment' }),
   })

@@ -166,9 +166,25 @@ export const errorCatalog = {
     message: 'The database changed while backup {backupId} was dumped and no oplog was available: {differences}.',
     fix: 'Run the backup again at a quieter time, or on a replica set where --oplog gives a point-in-time dump.',
   },
+  AKS_BACKUP_ARCHIVE_INVALID: {
+    message: 'The mongodump archive stream is not a complete, valid archive: {reason}.',
+    fix: 'The dump was cut short or the tool wrote something else: check the mongodump output in the log and run the backup again. A set made from it was not kept.',
+  },
+  AKS_BACKUP_MANIFEST_OLD: {
+    message: 'Backup {backupId} has a version {version} manifest, whose content hashes this bot no longer computes, so a drill cannot prove its content.',
+    fix: 'Take a new backup ("backup run") and drill that one; the old set can still be verified and, in an emergency, restored (counts are compared, content hashes are not).',
+  },
   AKS_BACKUP_ABORTED: {
     message: 'Backup {backupId} was stopped before it finished: {reason}. No manifest was written.',
     fix: 'Nothing usable was left behind. Fix the cause in the message and run "backup run" again.',
+  },
+  AKS_KUBERNETES_NOT_CONFIGURED: {
+    message: 'The Kubernetes API of environment {environment} cannot be used: {reason}.',
+    fix: 'Set environments.{environment}.kubernetes.kubeconfigPath (a file) or kubeconfig (a secret reference), and context when the kubeconfig has several; see infrastructure/config/example.yaml.',
+  },
+  AKS_ENVIRONMENT_BUSY: {
+    message: 'Environment {environment} is busy: {holder} holds its lifecycle lock (since {since}). Two backups or restores of one environment never run at once.',
+    fix: 'Wait for that run to finish ("runs" shows it) and try again. Nothing was changed. A crashed holder\'s lock frees itself at {until}.',
   },
   AKS_CHAT_UNREACHABLE: {
     message: 'Rocket.Chat at {url} did not answer: {reason}.',
@@ -229,6 +245,26 @@ export const errorCatalog = {
   AKS_LINK_INVALID: {
     message: 'This approval link is not valid: {reason}.',
     fix: 'Use the newest approval email, or approve in chat with "approve <run>". Nothing was changed.',
+  },
+  AKS_CHART_LINK_INVALID: {
+    message: 'This cost chart link is not valid: {reason}.',
+    fix: 'Open the chart from a recent cost message or email; chart links are signed and expire after costChart.linkTtlHours. Run "cost --env <environment>" for the figures.',
+  },
+  AKS_RECOMMENDATION_NOT_FOUND: {
+    message: 'There is no cost recommendation {id} for environment {environment} now: {reason}.',
+    fix: 'Run "cost recommend --env {environment}" for the current recommendations and their ids. Nothing was changed.',
+  },
+  AKS_RECOMMENDATION_CHANGED: {
+    message: '{resource} changed since recommendation {id} was made: {change}. Nothing was changed.',
+    fix: 'Run "cost recommend --env {environment}" again; if the resource still qualifies it has a new id to apply (and approve) instead.',
+  },
+  AKS_RECOMMENDATION_ADVICE_ONLY: {
+    message: 'Recommendation {id} is advice only and cannot be applied by the bot: {reason}.',
+    fix: 'Make the change yourself as "cost recommend" describes it; the bot applies only deletions of orphaned disks, old snapshots and unassociated public IPs, and Premium→Standard changes of unattached disks.',
+  },
+  AKS_RECOMMENDATION_PROTECTED: {
+    message: 'Refusing to {action} {resource}: {reason}.',
+    fix: 'The bot never removes what the lifecycle keeps (the durable resource group, the ingress IP, restore points, disks of PersistentVolumes). Remove it by hand only if you are sure.',
   },
   AKS_INTERNAL: {
     message: 'An unexpected error occurred (reference {reference}).',

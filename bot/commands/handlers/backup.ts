@@ -7,6 +7,7 @@ import type { BackupRuntime, BackupRuntimeFactory } from '../../../core/backup/r
 import { AppError } from '../../../core/errors/app-error.js';
 import type { JsonObject } from '../../../core/store/types.js';
 import type { Args, CommandContext, CommandOutput, Handler } from '../types.js';
+import { inRun, type StepJournal } from './run-scope.js';
 
 const mb = (n: number) => `${(n / 1_048_576).toFixed(1)} MB`;
 
@@ -15,9 +16,10 @@ function envOf(ctx: CommandContext): string {
   return ctx.environment;
 }
 
+/** For the read-only commands (list, plans): no run, no lease. */
 async function withRuntime<T>(factory: BackupRuntimeFactory, ctx: CommandContext, use: (rt: BackupRuntime, env: string) => Promise<T>): Promise<T> {
   const env = envOf(ctx);
-  const rt = await factory(env, ctx, (p) => ctx.log.info({ environment: env, progress: p }, 'backup progress'));
+  const rt = await factory(env, ctx);
   try {
     return await use(rt, env);
   } finally {
@@ -44,12 +46,27 @@ function describe(m: Manifest): string {
 
 /**
  * The backup commands. The runtime factory builds Blob, Key Vault and the mongo tools from the configuration;
- * tests pass one built on the sandbox.
+ * tests pass one built on the sandbox. Everything but the read-only `list` and the plans runs as a run
+ * (run-scope.ts): under the environment's lifecycle lease, its steps in the run's journal, its progress in the
+ * run's chat message.
  */
 export function backupHandlers(factory: BackupRuntimeFactory) {
-  const run: Handler = (_args, ctx) =>
-    withRuntime(factory, ctx, async (rt) => {
+  /** The backup-family command `command` as a run, with the runtime as its resource. */
+  const scoped = (ctx: CommandContext, args: Args, command: string, plannedSteps: number, work: (rt: BackupRuntime, journal: StepJournal, env: string) => Promise<CommandOutput>) =>
+    inRun<BackupRuntime>(ctx, args, {
+      command,
+      plannedSteps,
+      prepare: (onProgress) => factory(envOf(ctx), ctx, onProgress),
+      release: (rt) => rt.close(),
+      work: (rt, journal) => work(rt, journal, envOf(ctx)),
+    });
+
+  const run: Handler = (args, ctx) =>
+    scoped(ctx, args, 'backup run', 2, async (rt, journal) => {
+      journal.start(`dump ${rt.deps.settings.database}, encrypt, upload to Blob`);
       const m = await runBackup(rt.deps);
+      journal.end('succeeded', { backupId: m.id, bytes: m.archive.plaintext.bytes, encrypted: m.archive.ciphertext.bytes });
+      journal.start(`record backup set ${m.id}`);
       await record(ctx, m);
       return { text: `Backup ${m.id} of ${m.environment} is complete: ${describe(m)}. Not verified until a drill passes: run "backup drill --backup ${m.id}".`, data: { manifest: m } };
     });
@@ -68,17 +85,25 @@ export function backupHandlers(factory: BackupRuntimeFactory) {
     });
 
   const verify: Handler = (args, ctx) =>
-    withRuntime(factory, ctx, async (rt) => {
+    scoped(ctx, args, 'backup verify', 2, async (rt, journal) => {
       const id = await pickSet(rt, args);
+      journal.start(`authenticate every chunk of ${id}`);
       const v = await verifyBackup(rt.deps, id);
+      journal.end('succeeded', { chunks: v.chunks });
+      journal.start(`record backup set ${id}`);
       await record(ctx, v.manifest);
       return { text: `Backup ${id} verified: archive present, ${v.chunks} chunks authenticated, sizes and SHA-256 match the manifest. (Run "backup drill" to prove it restores.)`, data: { backupId: id, chunks: v.chunks } };
     });
 
   const drill: Handler = (args, ctx) =>
-    withRuntime(factory, ctx, async (rt) => {
+    scoped(ctx, args, 'backup drill', 3, async (rt, journal) => {
       const id = await pickSet(rt, args);
+      const verifyStep = `authenticate every chunk of ${id}`;
+      journal.mapPhases({ verify: verifyStep, restore: `restore ${id} into a scratch database, compare, drop it` });
+      journal.start(verifyStep);
       const { result, error } = await drillBackup(rt.deps, id);
+      journal.end(error ? 'failed' : 'succeeded', error ? { code: error.code } : { collections: result.collections, documents: result.documents });
+      journal.start('record the drill result');
       if (!(await ctx.store.getBackupSet(id))) {
         const m = await readManifest(rt.deps.container, rt.deps.prefix, id).catch(() => undefined);
         if (m) await record(ctx, m);
@@ -101,8 +126,14 @@ export function backupHandlers(factory: BackupRuntimeFactory) {
 
   const restore: Handler = async (args, ctx): Promise<CommandOutput> => {
     await restorePlan(args, ctx);
-    return withRuntime(factory, ctx, async (rt) => {
-      const r = await restoreBackup(rt.deps, String(args.backup));
+    return scoped(ctx, args, 'restore mongo', 3, async (rt, journal) => {
+      const id = String(args.backup);
+      const verifyStep = `authenticate every chunk of ${id} (nothing is touched yet)`;
+      journal.mapPhases({ verify: verifyStep, restore: `mongorestore --drop into ${rt.deps.settings.database}, compare with the manifest` });
+      journal.start(`read the manifest of ${id}`);
+      await readManifest(rt.deps.container, rt.deps.prefix, id);
+      journal.start(verifyStep);
+      const r = await restoreBackup(rt.deps, id);
       return { text: `Restored backup ${r.manifest.id} into ${r.database}: ${r.collections.length} collections match the manifest.`, data: { backupId: r.manifest.id, collections: r.collections } };
     });
   };
@@ -114,11 +145,13 @@ export function backupHandlers(factory: BackupRuntimeFactory) {
       return plan.remove.length ? plan.remove.map((r) => `delete ${r.id}: ${r.reason}`) : ['nothing to delete'];
     });
 
-  const prune: Handler = (_args, ctx) =>
-    withRuntime(factory, ctx, async (rt, env) => {
+  const prune: Handler = (args, ctx) =>
+    scoped(ctx, args, 'backup prune', 1, async (rt, journal, env) => {
       const policy = ctx.config.environments[env]!.backup.retention;
+      journal.start('delete the sets outside the retention policy');
       const plan = planRetention(await retentionInputs(await listSets(rt.deps.container, rt.deps.prefix), ctx.store, env), policy, ctx.now());
       const removed = await applyRetention(plan, { container: rt.deps.container, prefix: rt.deps.prefix, store: ctx.store, now: ctx.now() });
+      journal.end('succeeded', { removed, kept: plan.keep.length });
       return { text: removed.length ? `Deleted ${removed.length} backup sets: ${removed.join(', ')}. Kept ${plan.keep.length}.` : `Nothing to delete; kept ${plan.keep.length} sets.`, data: { removed, keep: plan.keep } };
     });
 

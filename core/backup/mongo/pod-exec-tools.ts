@@ -26,6 +26,31 @@ import { dumpArgs, restoreArgs } from './args.js';
  */
 export const POD_SCRIPT = 'IFS= read -r cfg || exit 97\nexec "$@" --config=/dev/fd/3 3<<EOF\n$cfg\nEOF\n';
 
+/**
+ * mongosh has no --config, so its `--nodb` script reads the same first stdin line itself (one byte at a time, so
+ * it never waits for an end of stdin that the v4 protocol cannot send), connects, and drops the database. The
+ * script holds no secret — only the database name, which the exec URL may show.
+ */
+export function dropDatabaseScript(database: string): string {
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(database)) throw new AppError('AKS_INTERNAL', { reference: 'drop-database-name' });
+  return [
+    "const fs = require('fs');",
+    'const one = Buffer.alloc(1); const bytes = [];',
+    'while (fs.readSync(0, one, 0, 1, null) === 1 && one[0] !== 10) bytes.push(one[0]);',
+    "const line = Buffer.from(bytes).toString('utf8');",
+    "if (!line.startsWith('uri: ')) throw new Error('no connection settings on stdin');",
+    'const conn = new Mongo(JSON.parse(line.slice(5)));',
+    `const r = conn.getDB(${JSON.stringify(database)}).dropDatabase();`,
+    "if (!r || r.ok !== 1) throw new Error('dropDatabase failed: ' + JSON.stringify(r));",
+    "print('dropped');",
+  ].join('\n');
+}
+
+/** The pod executor also drops databases (the drill's scratch database) with mongosh in the same pod. */
+export interface PodMongoTools extends MongoTools {
+  dropDatabase(database: string): Promise<void>;
+}
+
 /** v5 is the first exec subprotocol that can tell the process "stdin is finished"; restore needs it. */
 const CLOSE_STREAM_PROTOCOL = 'v5.channel.k8s.io';
 const STDERR_KEPT = 4_000;
@@ -66,7 +91,7 @@ export interface PodExecToolsDeps {
  * stdout channel (dump) or goes in on stdin (restore), stderr is redacted, and the exit code is read from the
  * status channel. The image ships the tools, so nothing is installed and the data never crosses the network twice.
  */
-export function podExecMongoTools(deps: PodExecToolsDeps): MongoTools {
+export function podExecMongoTools(deps: PodExecToolsDeps): PodMongoTools {
   const { redactor, log, target } = deps;
   let password: Promise<string> | undefined;
   const rootPassword = () => (password ??= readRootPassword(deps.core, target, redactor).catch((err: unknown) => {
@@ -85,9 +110,14 @@ export function podExecMongoTools(deps: PodExecToolsDeps): MongoTools {
   }
 
   async function run(tool: string, args: string[], feed: boolean, onLine?: (l: string) => void, signal?: AbortSignal): Promise<StreamingProcess> {
+    return execWithConfig(['sh', '-c', POD_SCRIPT, 'aks-mongo', tool, ...args], [tool, ...args].join(' '), feed, onLine, signal);
+  }
+
+  /** Starts `command` in the pod and sends the config line (the URI with the password) as the first stdin line. */
+  async function execWithConfig(command: string[], what: string, feed: boolean, onLine?: (l: string) => void, signal?: AbortSignal): Promise<StreamingProcess> {
     const line = await configLine();
     const pod = await findMongoPod(deps.core, target);
-    const shown = `${[tool, ...args].join(' ')} (in pod ${target.namespace}/${pod})`;
+    const shown = `${what} (in pod ${target.namespace}/${pod})`;
     const started = Date.now();
 
     let conn: ExecSocket | undefined;
@@ -108,13 +138,19 @@ export function podExecMongoTools(deps: PodExecToolsDeps): MongoTools {
     });
     // the client writes stdout frames without looking at backpressure; pausing the socket keeps memory bounded
     const stdout = feed ? null : new PassThrough();
+    // frames already read from the socket still arrive after pause(): one drain listener per pause, not per frame
+    let paused = false;
     const sink = stdout
       ? new Writable({
           write(chunk: Buffer, _enc, cb) {
-            if (!stdout.write(chunk) && conn?.pause && conn.resume) {
+            if (!stdout.write(chunk) && !paused && conn?.pause && conn.resume) {
               const c = conn;
+              paused = true;
               c.pause!();
-              stdout.once('drain', () => c.resume!());
+              stdout.once('drain', () => {
+                paused = false;
+                c.resume!();
+              });
             }
             cb();
           },
@@ -128,7 +164,6 @@ export function podExecMongoTools(deps: PodExecToolsDeps): MongoTools {
     // socket's send callback. Passing it still makes the request ask for stdin.
     const idleStdin = new PassThrough();
 
-    const command = ['sh', '-c', POD_SCRIPT, 'aks-mongo', tool, ...args];
     let settle: { resolve: (e: StreamExit) => void; reject: (e: unknown) => void } | undefined;
     const done = new Promise<StreamExit>((resolve, reject) => (settle = { resolve, reject }));
     done.catch(() => undefined);
@@ -209,6 +244,12 @@ export function podExecMongoTools(deps: PodExecToolsDeps): MongoTools {
     },
     restore(opts: RestoreOptions) {
       return run('mongorestore', restoreArgs(opts), true, opts.onLine, opts.signal);
+    },
+    async dropDatabase(database) {
+      const p = await execWithConfig(['mongosh', '--nodb', '--quiet', '--norc', '--eval', dropDatabaseScript(database)], `mongosh dropDatabase ${database}`, false);
+      // nothing to read on stdout but the drop's confirmation; draining it keeps the socket flowing
+      p.stdout?.resume();
+      await p.done;
     },
     async version() {
       // `--version` needs no credentials, so it runs without the config script

@@ -7,6 +7,14 @@ export interface MongoRelease {
   readonly environment: string;
   readonly namespace: string;
   readonly release: string;
+  /** The auth Secret; default `<release>-mongodb`. */
+  readonly secretName?: string;
+  /** Its key holding the password; default `mongodb-root-password`. */
+  readonly secretKey?: string;
+  /** A fixed pod to exec into instead of `<release>-mongodb-0` / the label search. */
+  readonly pod?: string;
+  /** Label selector of the MongoDB pods; default the chart's name and instance labels. */
+  readonly podSelector?: string;
 }
 
 /** The key of the chart's secret holding the root user's password (DOMAIN §4). */
@@ -19,7 +27,8 @@ const isNotFound = (err: unknown): boolean => err instanceof ApiException && err
  * redactor before anything else can see it. A missing secret or key is a configuration problem, not a crash.
  */
 export async function readRootPassword(core: CoreV1Api, target: MongoRelease, redactor: Redactor): Promise<string> {
-  const name = `${target.release}-mongodb`;
+  const name = target.secretName ?? `${target.release}-mongodb`;
+  const key = target.secretKey ?? ROOT_PASSWORD_KEY;
   let data: Record<string, string> | undefined;
   try {
     data = (await core.readNamespacedSecret({ name, namespace: target.namespace })).data;
@@ -27,8 +36,8 @@ export async function readRootPassword(core: CoreV1Api, target: MongoRelease, re
     if (isNotFound(err)) throw notConfigured(target, `the secret ${target.namespace}/${name} does not exist`);
     throw err;
   }
-  const encoded = data?.[ROOT_PASSWORD_KEY];
-  if (!encoded) throw notConfigured(target, `the secret ${target.namespace}/${name} has no key ${ROOT_PASSWORD_KEY}`);
+  const encoded = data?.[key];
+  if (!encoded) throw notConfigured(target, `the secret ${target.namespace}/${name} has no key ${key}`);
   const password = Buffer.from(encoded, 'base64').toString('utf8');
   redactor.add(password);
   redactor.add(encoded);
@@ -39,18 +48,20 @@ export async function readRootPassword(core: CoreV1Api, target: MongoRelease, re
 const isRunning = (p: V1Pod): boolean => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp;
 
 /**
- * The pod to exec into: `<release>-mongodb-0` (the StatefulSet's first member), else any running pod with the
- * chart's labels — a renamed StatefulSet or a standalone deployment still carries them.
+ * The pod to exec into: the configured one, else `<release>-mongodb-0` (the StatefulSet's first member), else any
+ * running pod with the chart's labels — a renamed StatefulSet or a standalone deployment still carries them.
  */
 export async function findMongoPod(core: CoreV1Api, target: MongoRelease): Promise<string> {
-  const first = `${target.release}-mongodb-0`;
+  const first = target.pod ?? `${target.release}-mongodb-0`;
   try {
     const pod = await core.readNamespacedPod({ name: first, namespace: target.namespace });
     if (isRunning(pod)) return first;
+    if (target.pod) throw notConfigured(target, `the configured pod ${target.namespace}/${first} is ${pod.status?.phase ?? 'not running'}`);
   } catch (err) {
     if (!isNotFound(err)) throw err;
+    if (target.pod) throw notConfigured(target, `the configured pod ${target.namespace}/${first} does not exist`);
   }
-  const labelSelector = `app.kubernetes.io/name=mongodb,app.kubernetes.io/instance=${target.release}`;
+  const labelSelector = target.podSelector ?? `app.kubernetes.io/name=mongodb,app.kubernetes.io/instance=${target.release}`;
   const list = await core.listNamespacedPod({ namespace: target.namespace, labelSelector });
   const running = list.items.filter(isRunning).map((p) => p.metadata?.name ?? '').filter(Boolean).sort();
   if (!running[0]) throw notConfigured(target, `no running MongoDB pod in ${target.namespace} (tried ${first} and label ${labelSelector})`);

@@ -24,7 +24,7 @@ export interface RestoreOptions {
 
 /**
  * Where mongodump and mongorestore run. Production runs them inside the MongoDB pod through the Kubernetes exec
- * API (not built yet); locally and in tests they are child processes through the exec chokepoint. Either way the
+ * API (mongo/pod-exec-tools.ts); locally and in tests they are child processes through the exec chokepoint. Either way the
  * archive is a byte stream: dump's stdout, restore's stdin.
  */
 export interface MongoTools {

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 /**
@@ -35,6 +37,12 @@ export interface FakeKubeExecOptions {
   readonly pathPrefix?: string;
   /** Subprotocols the server accepts, best first; the default is what Kubernetes 1.30+ offers. */
   readonly protocols?: readonly string[];
+  /**
+   * A real apiserver (the sandbox's) that every request other than an exec is passed to, authenticated with its
+   * own kubeconfig: one kubeconfig pointing here then serves a whole unmodified client — Secrets, Pods and
+   * Deployments from the real apiserver, exec from this stand-in kubelet. Without it, those requests get 404.
+   */
+  readonly upstream?: KubeConfig;
 }
 
 const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/;
@@ -42,7 +50,9 @@ const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/;
 export async function startFakeKubeExec(opts: FakeKubeExecOptions = {}): Promise<FakeKubeExec> {
   const accepted = opts.protocols ?? ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
   const requests: ExecRequest[] = [];
-  const http = createServer((_req, res) => {
+  const upstream = opts.upstream;
+  const http = createServer((req, res) => {
+    if (upstream) return void forward(upstream, req, res);
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
   });
@@ -87,6 +97,26 @@ export async function startFakeKubeExec(opts: FakeKubeExecOptions = {}): Promise
         wss.close(() => http.close(() => resolve()));
       }),
   };
+}
+
+/** Passes one API request to the upstream apiserver with the upstream's credentials (the client's are dropped). */
+async function forward(kc: KubeConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('the upstream kubeconfig has no current cluster');
+  const target = new URL(req.url ?? '/', server);
+  const headers = { ...req.headers, host: target.host };
+  delete headers.authorization;
+  const options: RequestOptions = { method: req.method ?? 'GET', headers };
+  await kc.applyToHTTPSOptions(options);
+  const up = httpsRequest(target, options, (r) => {
+    res.writeHead(r.statusCode ?? 502, r.headers);
+    r.pipe(res);
+  });
+  up.on('error', (err) => {
+    res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(`upstream apiserver: ${err.message}`);
+  });
+  req.pipe(up);
 }
 
 function frame(channel: number, data: Buffer): Buffer {

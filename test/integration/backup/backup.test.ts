@@ -49,7 +49,10 @@ describe('MongoDB backups: FerretDB → mongodump → encrypt → Azurite, and b
       'users',
     ]);
     expect(good.mongo.collections.find((c) => c.name === 'rocketchat_message')?.count).toBe(151);
-    expect(good.mongo).toMatchObject({ database: dbName, oplog: false, consistency: 'unchanged-during-dump', serverVersion: expect.stringMatching(/^\d+\./) });
+    expect(good.mongo).toMatchObject({ database: dbName, oplog: false, consistency: 'counts-unchanged', hashScheme: 'sum256-sha256-bson/1', serverVersion: expect.stringMatching(/^\d+\./) });
+    expect(good.manifestVersion).toBe(2);
+    // the archive's counts and digests are what the driver reads from the live database
+    expect(good.mongo.collections).toEqual(await deps.inspector.stats(dbName));
     expect(good.key.keyId).toContain(`/keys/${s.keyName}/`);
     expect(good.versions.mongodump).toBe('100.11.0');
     // the archive holds incompressible GridFS bytes: it is at least that big, and encrypted adds ~33 bytes per chunk

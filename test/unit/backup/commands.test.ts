@@ -5,14 +5,20 @@ import { testConfig, testDeps, TEST_CONFIG_YAML } from '../../helpers/deps.js';
 const cli = { actor: 'cli-admin', source: 'cli' } as const;
 
 describe('backup commands without a usable backend', () => {
+  const kubeNoCluster = TEST_CONFIG_YAML.replace(
+    'credit: { monthlyUsd: 150 }',
+    'credit: { monthlyUsd: 150 }\n    backup: { storageAccountUrl: "https://st.blob.core.windows.net", keyVaultUrl: "https://kv.vault.azure.net", executor: { kind: kubernetes } }',
+  );
   it.each(['backup run --env prod', 'backup list --env prod', 'backup verify --env prod', 'backup drill --env prod'])(
-    '"%s" says plainly that the in-pod executor is not built, and changes nothing',
+    '"%s" with the in-pod executor but no kubernetes settings names them, and changes nothing (no run, no lease)',
     async (line) => {
-      const deps = testDeps();
+      const deps = testDeps({ config: testConfig(kubeNoCluster) });
       const reply = await execute(line, cli, deps);
-      expect(reply).toMatchObject({ ok: false, exitCode: 3, code: 'AKS_NOT_AVAILABLE' });
-      expect(reply.text).toContain('Kubernetes exec API is not built yet');
+      expect(reply).toMatchObject({ ok: false, exitCode: 1, code: 'AKS_KUBERNETES_NOT_CONFIGURED' });
+      expect(reply.text).toContain('kubeconfigPath');
       expect(await deps.store.listBackupSets('prod')).toEqual([]);
+      expect(await deps.store.listRuns()).toEqual([]);
+      expect(await deps.store.getLease('lifecycle:prod')).toBeUndefined();
     },
   );
 

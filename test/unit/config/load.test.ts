@@ -31,7 +31,7 @@ describe('configuration', () => {
 
   it('documents every top-level and environment setting in the example', () => {
     const { config } = loadConfigFile('infrastructure/config/example.yaml', {});
-    expect(Object.keys(config).sort()).toEqual(['access', 'bot', 'budgetWebhook', 'email', 'environments', 'rocketchat', 'schedules']);
+    expect(Object.keys(config).sort()).toEqual(['access', 'bot', 'budgetWebhook', 'costChart', 'email', 'environments', 'rocketchat', 'schedules', 'watch']);
     expect(Object.keys(config.environments)).toEqual(['prod', 'staging']);
   });
 
