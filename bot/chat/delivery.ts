@@ -45,8 +45,26 @@ export class Delivery {
   /**
    * An approval prompt: in chat, or — chat unreachable — one email per configured approver who may decide, each
    * with personal signed approve/deny links (without link settings, one plain email to the team).
+   * Once per approval, whoever asks (the chat request, the scheduler, the pending-prompt poller for approvals made
+   * by the CLI, another bot): the store's prompt claim decides; a second call answers { via: 'none' }.
    */
   async promptApproval(roomId: string, text: string, run: RunRecord, approval: ApprovalRecord, role: string, opts: { tmid?: string } = {}): Promise<Delivered> {
+    const { store } = this.deps;
+    if (!(await store.claimApprovalPrompt(approval.id, this.deps.now()))) return { via: 'none' };
+    let d: Delivered;
+    try {
+      d = await this.sendPrompt(roomId, text, run, approval, role, opts);
+    } catch (err) {
+      await store.releaseApprovalPrompt(approval.id);
+      throw err;
+    }
+    // Nowhere to send it (chat down, no email): give the claim back so the poller tries again later.
+    if (d.via === 'none') await store.releaseApprovalPrompt(approval.id);
+    else await store.recordApprovalPrompt(approval.id, d.via, d.via === 'chat' ? d.msgId : null, this.deps.now());
+    return d;
+  }
+
+  private async sendPrompt(roomId: string, text: string, run: RunRecord, approval: ApprovalRecord, role: string, opts: { tmid?: string }): Promise<Delivered> {
     const appId = this.deps.config.rocketchat?.mode === 'app' ? this.deps.config.rocketchat.appId : undefined;
     const rest = this.rest;
     if (rest) {

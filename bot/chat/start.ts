@@ -3,9 +3,11 @@ import type { RocketChatRouteExtras } from '../server/rocketchat-routes.js';
 import type { Reply } from '../commands/dispatch.js';
 import type { CommandDeps, CommandSpec } from '../commands/types.js';
 import { specFor } from './approvals.js';
+import { ChatOutboxSender } from './chat-outbox.js';
 import { Delivery } from './delivery.js';
 import { OutboxMailer, smtpTransport } from './email/mailer.js';
 import { RunLauncher } from './launcher.js';
+import { PendingPromptPoller } from './prompt-poller.js';
 import { isChatUnreachable } from './rocketchat/rest.js';
 import { wireChat, type ChatWiring } from './wire.js';
 
@@ -13,6 +15,10 @@ export interface ChatService {
   /** Pass to buildApp({ rocketchat }) so App-mode requests can post prompts and start approved runs. */
   readonly routes: RocketChatRouteExtras;
   readonly wiring: ChatWiring | undefined;
+  /** Posts the outbox's chat notifications (cost alerts, recovery notices); undefined without rocketchat:. */
+  readonly chatOutbox: ChatOutboxSender | undefined;
+  /** Posts the prompts of approvals created elsewhere (the CLI) that nobody announced. */
+  readonly prompts: PendingPromptPoller;
   /** Starts approved runs with progress reports: chat's own, or an email-only one without rocketchat: configured. */
   readonly launcher: RunLauncher;
   /** Posts the approval prompt of a run requested outside chat (a schedule, the CLI) — in chat, or by email. */
@@ -26,6 +32,11 @@ export interface StartChatOptions {
   /** How often overdue approvals are expired and the mail outbox drained. */
   readonly sweepMs?: number;
   readonly mailMs?: number;
+  /** How often the chat outbox is drained (default 15 s) and unprompted approvals looked for (bot.approvedRunPollSeconds). */
+  readonly chatOutboxMs?: number;
+  readonly promptPollMs?: number;
+  /** How old an unprompted approval must be before the poller posts it (default: the poll interval, at least 5 s). */
+  readonly promptGraceMs?: number;
   /** Tests pass their own registry; everything else uses the real one. */
   readonly specs?: readonly CommandSpec[];
 }
@@ -40,6 +51,7 @@ export async function startChat(deps: CommandDeps, o: StartChatOptions = {}): Pr
   const secrets = { redactor, ...(o.env ? { env: o.env } : {}), ...(o.keyVault ? { keyVault: o.keyVault } : {}) };
   const timers: NodeJS.Timeout[] = [];
   let wiring: ChatWiring | undefined;
+  let chatOutbox: ChatOutboxSender | undefined;
 
   const rc = config.rocketchat;
   const linkSecret = config.email?.linkSecret && config.bot.publicUrl ? await resolveSecret(config.email.linkSecret, secrets) : undefined;
@@ -72,6 +84,9 @@ export async function startChat(deps: CommandDeps, o: StartChatOptions = {}): Pr
       await connect();
     }
     timers.push(setInterval(() => void w.adapter.sweep().catch((err: unknown) => log.error({ err }, 'approval sweep failed')), o.sweepMs ?? 30_000));
+    const outbox = new ChatOutboxSender({ store: deps.store, rest: w.rest, log, redactor, now: deps.now, emailTo: config.email?.to ?? [] });
+    chatOutbox = outbox;
+    timers.push(setInterval(() => void outbox.drain().catch((err: unknown) => log.error({ err }, 'chat outbox drain failed')), o.chatOutboxMs ?? 15_000));
   }
 
   const email = config.email;
@@ -86,20 +101,29 @@ export async function startChat(deps: CommandDeps, o: StartChatOptions = {}): Pr
   const delivery = wiring?.delivery ?? new Delivery(undefined, deps, links);
   const launcher = wiring?.launcher ?? new RunLauncher({ deps, delivery, roomId: '', graceMs: 0, progressIntervalMs: 60_000, ...(o.specs ? { specs: o.specs } : {}) });
 
+  const announce = async (reply: Reply): Promise<void> => {
+    if (wiring) return wiring.adapter.announceApproval(reply);
+    const runId = (reply.data as { awaitingApproval?: { runId: number } } | undefined)?.awaitingApproval?.runId;
+    if (runId === undefined) return;
+    const run = await deps.store.getRun(runId);
+    const approval = (await deps.store.listApprovals({ runId, status: 'pending' }))[0];
+    if (run && approval) await delivery.promptApproval('', reply.text, run, approval, String(specFor(run, o.specs)?.role ?? 'admin'));
+  };
+  const promptPollMs = o.promptPollMs ?? config.bot.approvedRunPollSeconds * 1000;
+  // The grace leaves a chat request time to prompt in its own room and thread before the poller would.
+  const prompts = new PendingPromptPoller({ deps, announce, intervalMs: promptPollMs, graceMs: o.promptGraceMs ?? Math.max(promptPollMs, 5_000), ...(o.specs ? { specs: o.specs } : {}) });
+  prompts.start();
+
   return {
     routes: wiring ? { delivery: wiring.delivery, launcher: wiring.launcher } : {},
     wiring,
+    chatOutbox,
+    prompts,
     launcher,
-    async announce(reply) {
-      if (wiring) return wiring.adapter.announceApproval(reply);
-      const runId = (reply.data as { awaitingApproval?: { runId: number } } | undefined)?.awaitingApproval?.runId;
-      if (runId === undefined) return;
-      const run = await deps.store.getRun(runId);
-      const approval = (await deps.store.listApprovals({ runId, status: 'pending' }))[0];
-      if (run && approval) await delivery.promptApproval('', reply.text, run, approval, String(specFor(run, o.specs)?.role ?? 'admin'));
-    },
+    announce,
     async stop() {
       for (const t of timers) clearTimeout(t);
+      await prompts.stop();
       wiring?.adapter.stop();
       launcher.stop();
       await launcher.idle();

@@ -12,11 +12,21 @@ export function commandKey(spec: Pick<CommandSpec, 'name' | 'sub'>): string {
   return spec.sub ? `${spec.name} ${spec.sub}` : spec.name;
 }
 
-/** The flags a command accepts, including the --env and --dry-run the registry adds. */
-export function allFlags(spec: CommandSpec): Record<string, FlagSpec> {
-  const out: Record<string, FlagSpec> = { ...spec.flags };
-  if (spec.environment !== 'none') out.env = envFlag(spec.environment === 'required');
-  if (spec.destructive) out.dryRun = dryRunFlag;
+const flagCache = new WeakMap<CommandSpec, Readonly<Record<string, FlagSpec>>>();
+
+/**
+ * The flags a command accepts, including the --env and --dry-run the registry adds. Kept per spec: building the
+ * --env flag's zod schema anew on every parse was about a third of a chat command's CPU (bench/chat-ack.ts).
+ */
+export function allFlags(spec: CommandSpec): Readonly<Record<string, FlagSpec>> {
+  let out = flagCache.get(spec);
+  if (!out) {
+    const flags: Record<string, FlagSpec> = { ...spec.flags };
+    if (spec.environment !== 'none') flags.env = envFlag(spec.environment === 'required');
+    if (spec.destructive) flags.dryRun = dryRunFlag;
+    out = Object.freeze(flags);
+    flagCache.set(spec, out);
+  }
   return out;
 }
 

@@ -2,7 +2,7 @@
 // billing period. "Once" is kept by the notification outbox itself: its dedupe key is unique and persisted, so a
 // restarted bot, a retried check or a budget webhook arriving twice enqueue nothing new.
 import type { Config } from '../config/schema.js';
-import type { NotificationChannel, OutboxStore } from '../store/types.js';
+import type { NotificationAttachment, NotificationChannel, OutboxStore } from '../store/types.js';
 import type { CreditStatus } from './credit.js';
 import { DAY_MS, type BillingPeriod } from './period.js';
 
@@ -70,13 +70,24 @@ export function dueCostAlerts(input: DueInput): CostAlert[] {
   return out;
 }
 
-/** The ops room (first configured room) and every email address; empty when neither is configured. */
+/**
+ * The ops room (first configured room) when chat is configured — the chat sender (bot/chat/chat-outbox.ts) emails
+ * config.email.to instead while Rocket.Chat is unreachable — otherwise every email address; empty when neither is
+ * configured. Not both: an alert would arrive twice whenever chat is up.
+ */
 export function alertRecipients(config: Config): Recipient[] {
-  const out: Recipient[] = [];
   const room = config.rocketchat?.rooms[0];
-  if (room) out.push({ channel: 'rocketchat', recipient: room });
-  for (const to of config.email?.to ?? []) out.push({ channel: 'email', recipient: to });
-  return out;
+  if (room) return [{ channel: 'rocketchat', recipient: room }];
+  return (config.email?.to ?? []).map((to) => ({ channel: 'email' as const, recipient: to }));
+}
+
+/**
+ * An escalation is the one notice that goes both ways: the ops room and every email address (issue #6: "escalate
+ * (chat and email)"), because it asks a person to act and chat may be the thing that is broken.
+ */
+export function escalationRecipients(config: Config): Recipient[] {
+  const room = config.rocketchat?.rooms[0];
+  return [...(room ? [{ channel: 'rocketchat' as const, recipient: room }] : []), ...(config.email?.to ?? []).map((to) => ({ channel: 'email' as const, recipient: to }))];
 }
 
 export interface EnqueueResult {
@@ -88,20 +99,36 @@ export interface EnqueueResult {
   readonly undeliverable: string[];
 }
 
-export async function enqueueCostAlerts(outbox: OutboxStore, alerts: readonly CostAlert[], recipients: readonly Recipient[], now: Date): Promise<EnqueueResult> {
+/**
+ * `chart` (the cost chart PNG) is attached to the alerts that fire now; it is called at most once, and only when an
+ * alert is new, so a check whose alerts all fired earlier renders nothing.
+ */
+export async function enqueueCostAlerts(
+  outbox: OutboxStore,
+  alerts: readonly CostAlert[],
+  recipients: readonly Recipient[],
+  now: Date,
+  chart?: () => Promise<NotificationAttachment | undefined>,
+): Promise<EnqueueResult> {
   const fired: string[] = [];
   const alreadyFired: string[] = [];
   if (recipients.length === 0) return { fired, alreadyFired, undeliverable: alerts.map((a) => a.key) };
+  let rendered: Promise<NotificationAttachment | undefined> | undefined;
   for (const a of alerts) {
     let created = false;
     for (const r of recipients) {
+      const dedupeKey = `${a.key}:${r.channel}:${r.recipient}`;
+      const isNew = chart !== undefined && (await outbox.findNotification(dedupeKey)) === undefined;
+      const file = isNew ? await (rendered ??= chart()) : undefined;
       const res = await outbox.enqueueNotification({
         channel: r.channel,
         recipient: r.recipient,
-        subject: r.channel === 'email' ? a.subject : null,
+        // Chat ignores the subject; kept so an email fallback of the chat row has the alert's own.
+        subject: a.subject,
         body: a.body,
-        dedupeKey: `${a.key}:${r.channel}:${r.recipient}`,
+        dedupeKey,
         notBefore: now,
+        ...(file ? { attachments: [file] } : {}),
       });
       created ||= res.created;
     }

@@ -3,10 +3,12 @@
 import type { AzureReader, ForecastDay } from '../azure/types.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import type { OutboxStore } from '../store/types.js';
+import type { NotificationAttachment, OutboxStore } from '../store/types.js';
 import { alertRecipients, dueCostAlerts, enqueueCostAlerts, projectionLine, usd, when, type EnqueueResult } from './alerts.js';
 import { creditStatus, type CreditStatus, type DailyTotal } from './credit.js';
+import { renderCostChart } from './chart.js';
 import { billingPeriod, DAY_MS, type BillingPeriod } from './period.js';
+import { chartInputFromReport } from './plan-report.js';
 import { comparePolicies, planTeardown, type Plan, type PolicyOutcome } from './planner.js';
 
 export interface CostCheckDeps {
@@ -70,12 +72,6 @@ export async function runCostCheck(environment: string, deps: CostCheckDeps): Pr
     leadDays: env.credit.alertLeadDays,
     now,
   });
-  const recipients = alertRecipients(deps.config);
-  const alerts: EnqueueResult = deps.enqueueAlerts === false ? { fired: [], alreadyFired: [], undeliverable: [] } : await enqueueCostAlerts(deps.outbox, due, recipients, now);
-  deps.log.info(
-    { environment, period: period.key, costUsd: status.costToDateUsd, remainingUsd: status.remainingUsd, exhaustion: status.exhaustion.at?.toISOString(), method: status.exhaustion.method, fired: alerts.fired },
-    'cost check',
-  );
   // Torn down, only the durable resource group keeps billing: its share of the same settled days is that burn.
   let plan: CostReport['plan'];
   if (status.burnPerDayUsd !== undefined && status.burnDays.length > 0) {
@@ -85,7 +81,8 @@ export async function runCostCheck(environment: string, deps: CostCheckDeps): Pr
     const common = { period, budgetUsd: env.credit.monthlyUsd - env.credit.safetyMarginUsd, runningPerDayUsd: status.burnPerDayUsd, tornDownPerDayUsd: tornDown, reserveDays: env.teardown.daysBeforeExhaustion };
     plan = { ...planTeardown({ ...common, now, costToDateUsd: status.costToDateUsd }), runningPerDayUsd: common.runningPerDayUsd, tornDownPerDayUsd: tornDown, policies: comparePolicies(common) };
   }
-  return {
+  const noAlerts: EnqueueResult = { fired: [], alreadyFired: [], undeliverable: [] };
+  const report: CostReport = {
     environment,
     period,
     plan,
@@ -95,8 +92,24 @@ export async function runCostCheck(environment: string, deps: CostCheckDeps): Pr
     byResourceGroup: shares(rows.map((r) => ({ key: r.resourceGroup, cost: r.cost }))),
     byService: shares(rows.map((r) => ({ key: r.service, cost: r.cost }))),
     currencyWarning: currencies.size ? `Azure reports costs in ${[...currencies].join(', ')}, not USD: compare with the credit in that currency.` : undefined,
-    alerts,
+    alerts: noAlerts,
   };
+  // The chart goes with the alerts that fire now (enqueueCostAlerts renders it at most once, only then); a chart
+  // that fails to render must not hold the alert back.
+  const chart = async (): Promise<NotificationAttachment | undefined> => {
+    try {
+      return { filename: `cost-${environment}-${period.key}.png`, contentType: 'image/png', content: renderCostChart(chartInputFromReport(report, deps.config, now)) };
+    } catch (err) {
+      deps.log.warn({ err, environment }, 'cost chart not rendered; alerts go without it');
+      return undefined;
+    }
+  };
+  const alerts = deps.enqueueAlerts === false ? noAlerts : await enqueueCostAlerts(deps.outbox, due, alertRecipients(deps.config), now, chart);
+  deps.log.info(
+    { environment, period: period.key, costUsd: status.costToDateUsd, remainingUsd: status.remainingUsd, exhaustion: status.exhaustion.at?.toISOString(), method: status.exhaustion.method, fired: alerts.fired },
+    'cost check',
+  );
+  return { ...report, alerts };
 }
 
 export function formatCostReport(r: CostReport): string {

@@ -157,6 +157,33 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    // Files sent with a notification (the cost chart PNG): a table of their own, so the outbox's claim query
+    // never reads blobs, and a notification may carry several. Approval prompts: which pending approval has had
+    // its prompt posted (in chat or by email), so a bot can post the prompts of approvals created by another
+    // process (the CLI) exactly once; a claim without posted_at that grows old is taken over (crashed poster).
+    version: 6,
+    name: 'notification-attachments-and-approval-prompts',
+    sql: `
+      CREATE TABLE notification_attachments (
+        notification_id INTEGER NOT NULL REFERENCES notifications (id),
+        seq             INTEGER NOT NULL CHECK (seq > 0),
+        filename        TEXT NOT NULL CHECK (length(filename) BETWEEN 1 AND 200),
+        content_type    TEXT NOT NULL,
+        content         BLOB NOT NULL,
+        PRIMARY KEY (notification_id, seq)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE approval_prompts (
+        approval_id INTEGER PRIMARY KEY REFERENCES approvals (id),
+        claimed_at  INTEGER NOT NULL,
+        via         TEXT CHECK (via IN ('chat', 'email')),
+        message_id  TEXT,
+        posted_at   INTEGER,
+        CHECK ((via IS NULL) = (posted_at IS NULL))
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

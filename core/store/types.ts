@@ -214,6 +214,13 @@ export interface NotificationRecord {
   readonly sentAt: Date | null;
 }
 
+/** A file sent with a notification: an email attachment, an upload in chat. */
+export interface NotificationAttachment {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly content: Buffer;
+}
+
 export interface NewNotification {
   readonly channel: NotificationChannel;
   readonly recipient: string;
@@ -223,6 +230,8 @@ export interface NewNotification {
   readonly dedupeKey: string;
   /** Defaults to now. */
   readonly notBefore?: Date;
+  /** Stored with the notification in the same transaction (ignored when the dedupe key already existed). */
+  readonly attachments?: readonly NotificationAttachment[];
 }
 
 export interface OutboxStore {
@@ -234,7 +243,10 @@ export interface OutboxStore {
    * times out, so concurrent senders do not pick the same one and a crashed sender's claim comes back (delivery is
    * at least once).
    */
-  claimDueNotifications(now: Date, limit: number): Promise<NotificationRecord[]>;
+  claimDueNotifications(now: Date, limit: number, channel?: NotificationChannel): Promise<NotificationRecord[]>;
+  /** In the order they were enqueued; empty for a notification without files. */
+  notificationAttachments(id: number): Promise<NotificationAttachment[]>;
+  findNotification(dedupeKey: string): Promise<NotificationRecord | undefined>;
   markNotificationSent(id: number, now?: Date): Promise<boolean>;
   /** With `retryAt` it stays pending until then; with null it is given up ('failed'). */
   markNotificationFailed(id: number, error: string, retryAt: Date | null): Promise<boolean>;
@@ -301,6 +313,30 @@ export interface RecoveryStateStore {
   saveRecoveryState(environment: string, state: JsonObject, now?: Date): Promise<RecoveryStateRecord>;
 }
 
-export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore, BackupSetStore, RecoveryStateStore {
+export interface ApprovalPromptRecord {
+  readonly approvalId: number;
+  readonly claimedAt: Date;
+  /** Null while the claim's holder is still posting. */
+  readonly via: 'chat' | 'email' | null;
+  readonly messageId: string | null;
+  readonly postedAt: Date | null;
+}
+
+export interface ApprovalPromptStore {
+  /**
+   * Whoever claims an approval's prompt posts it; false when it was posted already, or another poster's claim is
+   * younger than the claim timeout (a poster that crashed mid-post loses its claim after that).
+   */
+  claimApprovalPrompt(approvalId: number, now?: Date): Promise<boolean>;
+  /** The claimed prompt went out (message id: the chat message, for reactions and edits). */
+  recordApprovalPrompt(approvalId: number, via: 'chat' | 'email', messageId: string | null, now?: Date): Promise<boolean>;
+  /** Gives a claim back when the prompt could not go anywhere, so it is tried again. */
+  releaseApprovalPrompt(approvalId: number): Promise<boolean>;
+  getApprovalPrompt(approvalId: number): Promise<ApprovalPromptRecord | undefined>;
+  /** Pending, unexpired approvals created at or before `createdBefore` whose prompt is neither posted nor claimed. */
+  listUnpromptedApprovals(createdBefore: Date, now?: Date): Promise<ApprovalRecord[]>;
+}
+
+export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore, BackupSetStore, RecoveryStateStore, ApprovalPromptStore {
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../../../core/log/logger.js';
 import type { Store } from '../../../core/store/types.js';
 
 export interface MailTransport {
-  sendMail(mail: { from: string; to: string; subject: string; text: string }): Promise<unknown>;
+  sendMail(mail: { from: string; to: string; subject: string; text: string; attachments?: { filename: string; content: Buffer; contentType: string }[] }): Promise<unknown>;
 }
 
 export function smtpTransport(smtp: NonNullable<Config['email']>['smtp'], password: string | undefined): MailTransport {
@@ -33,10 +33,12 @@ export class OutboxMailer {
   /** Sends what is due; returns how many were sent. */
   async drain(limit = 20): Promise<number> {
     let sent = 0;
-    for (const n of await this.o.store.claimDueNotifications(this.o.now(), limit)) {
-      if (n.channel !== 'email') continue;
+    // Only email rows: chat rows belong to the chat sender (claiming them here would count attempts and hide them).
+    for (const n of await this.o.store.claimDueNotifications(this.o.now(), limit, 'email')) {
       try {
-        await this.o.transport.sendMail({ from: this.o.from, to: n.recipient, subject: n.subject ?? 'aks-bot', text: n.body });
+        const files = await this.o.store.notificationAttachments(n.id);
+        const attachments = files.map((f) => ({ filename: f.filename, content: f.content, contentType: f.contentType }));
+        await this.o.transport.sendMail({ from: this.o.from, to: n.recipient, subject: n.subject ?? 'aks-bot', text: n.body, ...(attachments.length ? { attachments } : {}) });
         await this.o.store.markNotificationSent(n.id, this.o.now());
         sent += 1;
       } catch (err) {

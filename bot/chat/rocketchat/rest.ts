@@ -7,6 +7,7 @@ import {
   postMessageResponse,
   roomInfoResponse,
   successResponse,
+  uploadResponse,
   userInfoResponse,
   type ChatMessage,
 } from './schema.js';
@@ -59,6 +60,21 @@ export class RocketChatRest {
     return (await this.call('POST', 'chat.sendMessage', messageResponse, { message })).message;
   }
 
+  /**
+   * A message with a file: rooms.media uploads it (kept 24 h unconfirmed), rooms.mediaConfirm posts it with the
+   * text as one message. rooms.upload was deprecated in Rocket.Chat 6.10 and removed in 8.0 (RocketChat/Rocket.Chat
+   * #36857), so the two-step API is the one current servers answer. The name travels with the upload: the confirm's
+   * fileName override is newer than some servers still in use, so it is not sent. An upload never confirmed (chat
+   * gone in between) is discarded by the server.
+   */
+  async postFile(roomId: string, text: string, file: { filename: string; contentType: string; content: Buffer }, opts: PostOptions = {}): Promise<ChatMessage> {
+    const form = new FormData();
+    form.append('file', new Blob([file.content], { type: file.contentType }), file.filename);
+    const uploaded = await this.call('POST', `rooms.media/${encodeURIComponent(roomId)}`, uploadResponse, form);
+    const body = { msg: text, ...(opts.tmid ? { tmid: opts.tmid } : {}) };
+    return (await this.call('POST', `rooms.mediaConfirm/${encodeURIComponent(roomId)}/${encodeURIComponent(uploaded.file._id)}`, messageResponse, body)).message;
+  }
+
   async updateMessage(roomId: string, msgId: string, text: string): Promise<ChatMessage> {
     return (await this.call('POST', 'chat.update', messageResponse, { roomId, msgId, text })).message;
   }
@@ -91,8 +107,9 @@ export class RocketChatRest {
       try {
         res = await this.fetch(url, {
           method,
-          headers: { 'X-User-Id': this.opts.userId, 'X-Auth-Token': this.opts.token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          // FormData sets its own multipart content type with the boundary.
+          headers: { 'X-User-Id': this.opts.userId, 'X-Auth-Token': this.opts.token, ...(body === undefined || body instanceof FormData ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: body instanceof FormData ? body : JSON.stringify(body) }),
           signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
         });
       } catch (err) {

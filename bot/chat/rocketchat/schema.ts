@@ -23,6 +23,7 @@ export type ChatMessage = z.infer<typeof messageSchema>;
 
 export const postMessageResponse = z.object({ success: z.literal(true), message: messageSchema });
 export const messageResponse = z.object({ success: z.literal(true), message: messageSchema });
+export const uploadResponse = z.object({ success: z.literal(true), file: z.object({ _id: z.string().min(1), url: z.string().optional() }) });
 export const successResponse = z.object({ success: z.literal(true) });
 export const meResponse = z.object({ _id: z.string(), username: z.string(), roles: z.array(z.string()).default([]) });
 export const roomInfoResponse = z.object({ success: z.literal(true), room: z.object({ _id: z.string(), name: z.string().optional(), t: z.string() }) });

@@ -10,7 +10,7 @@ import type {
 } from '../types.js';
 import { fromMs, fromMsOrNull, returned, toMs } from './codec.js';
 
-interface ApprovalRow {
+export interface ApprovalRow {
   id: number;
   run_id: number;
   environment: string;
@@ -87,7 +87,7 @@ export function sqliteApprovalStore(db: Database.Database, clock: Clock): Approv
   };
 }
 
-function toApproval(row: ApprovalRow): ApprovalRecord {
+export function toApproval(row: ApprovalRow): ApprovalRecord {
   return {
     id: row.id,
     runId: row.run_id,

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type {
   Clock,
   NewNotification,
+  NotificationAttachment,
   NotificationChannel,
   NotificationRecord,
   NotificationStatus,
@@ -39,12 +40,20 @@ export function sqliteOutboxStore(db: Database.Database, clock: Clock, claimTime
   const selectOne = db.prepare<[number], NotificationRow>('SELECT * FROM notifications WHERE id = ?');
   // A single statement is its own transaction: choosing the rows and claiming them cannot interleave with
   // another sender doing the same.
-  const claim = db.prepare<{ now: number; until: number; limit: number }, NotificationRow>(`
+  // Each sender claims only its own channel: the mailer must not take (and count attempts on) chat rows.
+  const claim = db.prepare<{ now: number; until: number; limit: number; channel: NotificationChannel | null }, NotificationRow>(`
     UPDATE notifications SET attempts = attempts + 1, next_attempt_at = @until
     WHERE id IN (
       SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= @now
+        AND (@channel IS NULL OR channel = @channel)
       ORDER BY next_attempt_at, id LIMIT @limit)
     RETURNING *`);
+  const insertAttachment = db.prepare<{ id: number; seq: number; filename: string; content_type: string; content: Buffer }>(`
+    INSERT INTO notification_attachments (notification_id, seq, filename, content_type, content)
+    VALUES (@id, @seq, @filename, @content_type, @content)`);
+  const selectAttachments = db.prepare<[number], { filename: string; content_type: string; content: Buffer }>(
+    'SELECT filename, content_type, content FROM notification_attachments WHERE notification_id = ? ORDER BY seq',
+  );
   const markSent = db.prepare<{ id: number; now: number }>(
     "UPDATE notifications SET status = 'sent', sent_at = @now WHERE id = @id AND status = 'pending'",
   );
@@ -55,9 +64,12 @@ export function sqliteOutboxStore(db: Database.Database, clock: Clock, claimTime
       next_attempt_at = COALESCE(@retry_at, next_attempt_at)
     WHERE id = @id AND status = 'pending'`);
 
-  const enqueue = db.transaction((params: InsertParams) => {
+  const enqueue = db.transaction((params: InsertParams, attachments: readonly NotificationAttachment[]) => {
     const created = insert.get(params);
-    if (created !== undefined) return { notification: toNotification(created), created: true };
+    if (created !== undefined) {
+      attachments.forEach((a, i) => insertAttachment.run({ id: created.id, seq: i + 1, filename: a.filename, content_type: a.contentType, content: a.content }));
+      return { notification: toNotification(created), created: true };
+    }
     return { notification: toNotification(returned(selectByKey.get(params.dedupe_key))), created: false };
   });
 
@@ -72,15 +84,22 @@ export function sqliteOutboxStore(db: Database.Database, clock: Clock, claimTime
         dedupe_key: input.dedupeKey,
         next_attempt_at: toMs(input.notBefore ?? now),
         created_at: toMs(now),
-      });
+      }, input.attachments ?? []);
+    },
+    async notificationAttachments(id: number) {
+      return selectAttachments.all(id).map((r) => ({ filename: r.filename, contentType: r.content_type, content: r.content }));
+    },
+    async findNotification(dedupeKey: string) {
+      const row = selectByKey.get(dedupeKey);
+      return row === undefined ? undefined : toNotification(row);
     },
     async getNotification(id: number) {
       const row = selectOne.get(id);
       return row === undefined ? undefined : toNotification(row);
     },
-    async claimDueNotifications(now: Date, limit: number) {
+    async claimDueNotifications(now: Date, limit: number, channel?: NotificationChannel) {
       const at = toMs(now);
-      const rows = claim.all({ now: at, until: at + claimTimeoutMs, limit: positiveInt('limit', limit) });
+      const rows = claim.all({ now: at, until: at + claimTimeoutMs, limit: positiveInt('limit', limit), channel: channel ?? null });
       // RETURNING does not promise an order.
       return rows.sort((a, b) => a.id - b.id).map(toNotification);
     },

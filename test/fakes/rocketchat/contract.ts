@@ -21,14 +21,30 @@ interface Parameter {
 interface Operation {
   file: string;
   parameters: Parameter[];
-  requestSchema: Json | undefined;
+  /** Request body schema per documented media type (application/json, multipart/form-data). */
+  requestSchemas: Record<string, Json | undefined>;
   responses: Record<string, Json | undefined>;
+}
+
+/** A documented path with {parameters} (rooms.media/{rid}) as a matcher; literal paths are looked up directly. */
+interface Template {
+  readonly key: string;
+  readonly method: string;
+  readonly regex: RegExp;
+  readonly names: readonly string[];
 }
 
 export interface ExchangeRequest {
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly query: Readonly<Record<string, string>>;
+  /** JSON: the parsed value; multipart/form-data: the fields, files as `{ filename, type, size }`. */
   readonly body: unknown;
+}
+
+export interface ResolvedOperation {
+  /** "POST /api/v1/rooms.media/{rid}" — the documented operation. */
+  readonly key: string;
+  readonly params: Readonly<Record<string, string>>;
 }
 
 /**
@@ -51,6 +67,7 @@ const GENERIC_ERROR_SCHEMA: Json = {
 
 export class OpenApiContract {
   private readonly ops = new Map<string, Operation>();
+  private readonly templates: Template[] = [];
   private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   private readonly compiled = new WeakMap<Json, ValidateFunction>();
 
@@ -59,6 +76,8 @@ export class OpenApiContract {
       const doc = parse(readFileSync(join(dir, name), 'utf8')) as Json;
       const paths = (doc.paths ?? {}) as Record<string, Record<string, Json>>;
       for (const [path, item] of Object.entries(paths)) {
+        // Parameters may sit on the path item (shared by its operations) as well as on each operation.
+        const shared = (deref(item.parameters ?? [], doc) ?? []) as Parameter[];
         for (const [method, raw] of Object.entries(item)) {
           if (!['get', 'post', 'put', 'delete', 'patch'].includes(method)) continue;
           const op = deref(raw, doc) as Json;
@@ -68,41 +87,80 @@ export class OpenApiContract {
             const content = r.content as Record<string, Json> | undefined;
             responses[status] = content?.['application/json']?.schema as Json | undefined;
           }
-          this.ops.set(`${method.toUpperCase()} ${path}`, {
+          const key = `${method.toUpperCase()} ${path}`;
+          this.ops.set(key, {
             file: name,
-            parameters: (op.parameters ?? []) as Parameter[],
-            requestSchema: body?.['application/json']?.schema as Json | undefined,
+            parameters: [...shared, ...((op.parameters ?? []) as Parameter[])],
+            requestSchemas: Object.fromEntries(Object.entries(body ?? {}).map(([type, c]) => [type, c.schema as Json | undefined])),
             responses,
           });
+          if (path.includes('{')) {
+            const names: string[] = [];
+            const pattern = path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, (_m, n: string) => {
+              names.push(n);
+              return '([^/]+)';
+            });
+            this.templates.push({ key, method: method.toUpperCase(), regex: new RegExp(`^${pattern}$`), names });
+          }
         }
       }
     }
   }
 
   has(method: string, path: string): boolean {
-    return this.ops.has(`${method} ${path}`);
+    return this.resolve(method, path) !== undefined;
   }
 
-  /** Violations of the documented request: unknown operation, missing required header/query, body schema. */
+  /** The documented operation a concrete path is, with its path parameters (decoded). */
+  resolve(method: string, path: string): ResolvedOperation | undefined {
+    const key = `${method} ${path}`;
+    if (this.ops.has(key)) return { key, params: {} };
+    for (const t of this.templates) {
+      if (t.method !== method) continue;
+      const m = t.regex.exec(path);
+      if (!m) continue;
+      const params: Record<string, string> = {};
+      t.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
+      return { key: t.key, params };
+    }
+    return undefined;
+  }
+
+  /**
+   * Violations of the documented request: unknown operation, missing required header/query/path parameter,
+   * undocumented media type, body schema (multipart fields are checked as an object of their names).
+   */
   checkRequest(method: string, path: string, req: ExchangeRequest): string[] {
-    const op = this.ops.get(`${method} ${path}`);
-    if (!op) return [`${method} ${path} is not an operation in the Rocket.Chat OpenAPI files`];
+    const resolved = this.resolve(method, path);
+    const op = resolved && this.ops.get(resolved.key);
+    if (!resolved || !op) return [`${method} ${path} is not an operation in the Rocket.Chat OpenAPI files`];
     const out: string[] = [];
     for (const p of op.parameters) {
-      const value = p.in === 'header' ? req.headers[p.name.toLowerCase()] : p.in === 'query' ? req.query[p.name] : undefined;
+      const value = p.in === 'header' ? req.headers[p.name.toLowerCase()] : p.in === 'query' ? req.query[p.name] : p.in === 'path' ? resolved.params[p.name] : undefined;
       if (p.required && (value === undefined || value === '')) out.push(`${method} ${path}: required ${p.in} parameter ${p.name} is missing`);
     }
     for (const key of Object.keys(req.query)) {
       if (!op.parameters.some((p) => p.in === 'query' && p.name === key)) out.push(`${method} ${path}: undocumented query parameter ${key}`);
     }
-    if (op.requestSchema) out.push(...this.check(op.requestSchema, req.body, `${method} ${path} request body`));
-    else if (req.body !== undefined && method !== 'GET') out.push(`${method} ${path}: takes no request body`);
+    const types = Object.keys(op.requestSchemas);
+    const sent = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (types.length === 0) {
+      if (req.body !== undefined && method !== 'GET') out.push(`${method} ${path}: takes no request body`);
+      return out;
+    }
+    // No body (or no content type) is checked as JSON, as before multipart was known: a missing body then fails
+    // the documented schema instead of passing unnoticed.
+    const type = req.body === undefined || sent === '' ? 'application/json' : types.find((t) => t === sent);
+    if (!type || !(type in op.requestSchemas)) return [...out, `${method} ${path}: request content type "${sent}" is not documented (documented: ${types.join(', ')})`];
+    const schema = op.requestSchemas[type];
+    if (schema) out.push(...this.check(type === 'multipart/form-data' ? multipartSchema(schema) : schema, req.body, `${method} ${path} request body`));
     return out;
   }
 
   /** Violations of the documented response for this status. */
   checkResponse(method: string, path: string, status: number, body: unknown): string[] {
-    const op = this.ops.get(`${method} ${path}`);
+    const opKey = this.resolve(method, path)?.key;
+    const op = opKey === undefined ? undefined : this.ops.get(opKey);
     if (!op) return [`${method} ${path} is not an operation in the Rocket.Chat OpenAPI files`];
     if (status === 429) return this.check(RATE_LIMITED_SCHEMA, body, `${method} ${path} 429 response`);
     const key = String(status);
@@ -124,6 +182,16 @@ export class OpenApiContract {
     if (validate(value)) return [];
     return (validate.errors ?? []).map((e) => `${what}: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
   }
+}
+
+/**
+ * A multipart part is text or a file; the OpenAPI describes a file as `type: string, format: binary`. The fake
+ * hands files over as `{ filename, type, size }`, so binary properties accept that shape.
+ */
+function multipartSchema(schema: Json): Json {
+  const props = (schema.properties ?? {}) as Record<string, Json>;
+  const file: Json = { type: 'object', required: ['filename', 'size'], properties: { filename: { type: 'string' }, type: { type: 'string' }, size: { type: 'integer' } } };
+  return { ...schema, properties: Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v.format === 'binary' ? { ...file, description: v.description } : v])) };
 }
 
 /** Inlines local `#/...` references; the Rocket.Chat files only reference within the same file. */

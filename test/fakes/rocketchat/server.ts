@@ -1,9 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { handleSlashCommand } from '../../../bot/rocketchat-app/src/logic.js';
 import { OpenApiContract } from './contract.js';
 import { DdpServer } from './ddp-server.js';
-import { ddpMessage, rcId, restMessage, shortcode, type FakeMessage, type FakeRoom, type FakeUser } from './state.js';
+import { ddpMessage, rcId, restMessage, shortcode, type FakeMessage, type FakeRoom, type FakeUpload, type FakeUser } from './state.js';
+
+/** The /aks App as installed on the server: its settings (the same ids the real App reads). */
+export interface FakeAppSettings {
+  readonly botUrl: string;
+  readonly secret: string;
+  readonly allowedRoles?: string;
+  readonly opsRoom?: string;
+}
+
+/** What an App showed one user only (notifier.notifyUser): never a room message, never on the realtime stream. */
+export interface EphemeralMessage {
+  readonly username: string;
+  readonly rid: string;
+  readonly text: string;
+}
 
 /**
  * A Rocket.Chat stand-in for tests (no real server can run here): the REST endpoints the bot uses and DDP
@@ -18,7 +34,12 @@ export class FakeRocketChat {
   readonly users = new Map<string, FakeUser>();
   readonly rooms = new Map<string, FakeRoom>();
   readonly messages = new Map<string, FakeMessage>();
+  /** Files uploaded by rooms.media, waiting for (or used by) rooms.mediaConfirm. */
+  readonly uploads = new Map<string, FakeUpload>();
+  readonly ephemeral: EphemeralMessage[] = [];
   readonly ddp: DdpServer;
+  /** Slash commands provided by installed Apps, by command name. */
+  private readonly slashCommands = new Map<string, FakeAppSettings>();
   /** Requests per user and route within the current window, for the rate limiter. */
   private readonly hits = new Map<string, { windowStart: number; count: number }>();
   private server: Server | undefined;
@@ -97,17 +118,27 @@ export class FakeRocketChat {
     this.setReaction(m, username, shortcode(emoji), add);
   }
 
+  /**
+   * Installs the /aks App: commands.run of "aks" then does what the real App does (bot/rocketchat-app/src/logic.ts
+   * handleSlashCommand, the same code): role check, a signed POST to <botUrl>/rocketchat/command, and the answer
+   * shown to the sender only (recorded in `ephemeral`).
+   */
+  installAksApp(settings: FakeAppSettings): void {
+    this.slashCommands.set('aks', settings);
+  }
+
   /** Messages of a room, oldest first. */
   inRoom(rid: string): FakeMessage[] {
     return [...this.messages.values()].filter((m) => m.rid === rid);
   }
 
-  private insert(u: FakeUser, rid: string, text: string, tmid?: string, attachments?: unknown[], blocks?: unknown[]): FakeMessage {
+  private insert(u: FakeUser, rid: string, text: string, tmid?: string, attachments?: unknown[], blocks?: unknown[], file?: FakeUpload): FakeMessage {
     const now = new Date();
     const m: FakeMessage = { _id: rcId(), rid, msg: text, ts: now, u: { _id: u._id, username: u.username, name: u.name }, _updatedAt: now };
     if (tmid) m.tmid = tmid;
     if (attachments) m.attachments = attachments;
     if (blocks) m.blocks = blocks;
+    if (file) m.file = file;
     this.messages.set(m._id, m);
     this.ddp.emitRoomMessage(rid, ddpMessage(m));
     return m;
@@ -134,9 +165,17 @@ export class FakeRocketChat {
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : v;
     const raw = await readBody(req);
     let body: unknown;
-    if (raw.length) {
+    let files: Record<string, File> = {};
+    if ((headers['content-type'] ?? '').startsWith('multipart/form-data')) {
       try {
-        body = JSON.parse(raw);
+        ({ fields: body, files } = await parseMultipart(raw, headers['content-type']!));
+      } catch {
+        this.violations.push(`${method} ${path}: body is not valid multipart/form-data`);
+        return this.reply(res, method, path, 400, { success: false, error: 'Invalid multipart body' });
+      }
+    } else if (raw.length) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
       } catch {
         this.violations.push(`${method} ${path}: body is not JSON`);
         return this.reply(res, method, path, 400, { success: false, error: 'Invalid JSON' });
@@ -157,13 +196,21 @@ export class FakeRocketChat {
         error: `Error, too many requests. Please slow down. You must wait ${Math.ceil(this.rateLimit.windowMs / 1000)} seconds before trying this endpoint again. [error-too-many-requests]`,
       });
     }
-    const [status, out] = this.route(method, path, query, (body ?? {}) as Record<string, unknown>, user);
+    const op = this.contract.resolve(method, path);
+    const [status, out] = await this.route(op?.key ?? `${method} ${path}`, op?.params ?? {}, query, (body ?? {}) as Record<string, unknown>, user, files);
     this.reply(res, method, path, status, out);
   }
 
-  private route(method: string, path: string, q: Record<string, string>, b: Record<string, unknown>, user: FakeUser | undefined): [number, unknown] {
+  private async route(
+    operation: string,
+    params: Record<string, string>,
+    q: Record<string, string>,
+    b: Record<string, unknown>,
+    user: FakeUser | undefined,
+    files: Record<string, File>,
+  ): Promise<[number, unknown]> {
     const bad = (error: string, errorType: string): [number, unknown] => [400, { success: false, error: `${error} [${errorType}]`, errorType }];
-    switch (`${method} ${path}`) {
+    switch (operation) {
       case 'POST /api/v1/login': {
         const u = [...this.users.values()].find((x) => (b.user === x.username && b.password === x.password) || (typeof b.resume === 'string' && x.tokens.has(b.resume)));
         if (!u) return [401, { status: 'error', message: 'Unauthorized' }];
@@ -223,8 +270,55 @@ export class FakeRocketChat {
         if (!u) return bad('User not found.', 'error-invalid-user');
         return [200, { user: { _id: u._id, username: u.username, name: u.name, roles: u.roles, active: true, status: 'online', type: 'user' }, success: true }];
       }
+      case 'POST /api/v1/rooms.media/{rid}': {
+        const room = this.rooms.get(params.rid ?? '');
+        if (!room) return bad('Invalid room', 'error-invalid-room');
+        const f = files.file;
+        if (!f) return bad('No file uploaded', 'error-file-required');
+        const upload: FakeUpload = { _id: rcId(), rid: room._id, userId: user!._id, name: f.name, type: f.type || 'application/octet-stream', size: f.size, content: Buffer.from(await f.arrayBuffer()), confirmed: false };
+        this.uploads.set(upload._id, upload);
+        return [200, { file: { _id: upload._id, url: fileUrl(upload) }, success: true }];
+      }
+      case 'POST /api/v1/rooms.mediaConfirm/{rid}/{fileId}': {
+        const upload = this.uploads.get(params.fileId ?? '');
+        // Same user and room as the upload, and once: otherwise the server answers invalid-file.
+        if (!upload || upload.confirmed || upload.rid !== params.rid || upload.userId !== user!._id) return [400, { success: false, error: '[invalid-file]', errorType: 'invalid-file' }];
+        upload.confirmed = true;
+        if (typeof b.fileName === 'string' && b.fileName) upload.name = b.fileName;
+        const attachment = {
+          title: upload.name,
+          title_link: fileUrl(upload),
+          title_link_download: true,
+          type: 'file',
+          ...(upload.type.startsWith('image/') ? { image_url: fileUrl(upload), image_type: upload.type, image_size: upload.size } : {}),
+          ...(typeof b.description === 'string' ? { description: b.description } : {}),
+        };
+        const m = this.insert(user!, upload.rid, typeof b.msg === 'string' ? b.msg : '', typeof b.tmid === 'string' ? b.tmid : undefined, [attachment], undefined, upload);
+        return [200, { message: restMessage(m), success: true }];
+      }
+      case 'POST /api/v1/commands.run': {
+        const command = String(b.command ?? '');
+        const room = this.rooms.get(String(b.roomId));
+        if (!room) return [400, { success: false, error: 'Invalid room' }];
+        const app = this.slashCommands.get(command);
+        if (!app) return [400, { success: false, error: 'The command provided does not exist (or is disabled).' }];
+        const sender = user!;
+        const args = typeof b.params === 'string' ? b.params.split(/\s+/).filter(Boolean) : [];
+        // The server awaits an App's executor before answering commands.run.
+        await handleSlashCommand(
+          { args, sender: { username: sender.username, roles: sender.roles }, roomId: room._id, ...(typeof b.tmid === 'string' ? { threadId: b.tmid } : {}) },
+          {
+            settings: { getValueById: async (id) => appSetting(app, id) },
+            http: { post: (url, o) => httpPost(url, o) },
+            notifier: { notify: async (text) => void this.ephemeral.push({ username: sender.username, rid: room._id, text }) },
+            log: { error: () => undefined },
+            now: () => new Date(),
+          },
+        );
+        return [200, { success: true }];
+      }
       default:
-        return [404, { success: false, error: `the fake does not serve ${method} ${path}` }];
+        return [404, { success: false, error: `the fake does not serve ${operation}` }];
     }
   }
 
@@ -257,11 +351,41 @@ export function sharedContract(): OpenApiContract {
   return cached;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** Node's own multipart parser (undici's Request.formData), so the fake needs no extra dependency. */
+async function parseMultipart(raw: Buffer, contentType: string): Promise<{ fields: Record<string, unknown>; files: Record<string, File> }> {
+  const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': contentType }, body: raw }).formData();
+  const fields: Record<string, unknown> = {};
+  const files: Record<string, File> = {};
+  for (const [name, value] of form) {
+    if (typeof value === 'string') fields[name] = value;
+    else {
+      files[name] = value;
+      fields[name] = { filename: value.name, type: value.type, size: value.size };
+    }
+  }
+  return { fields, files };
+}
+
+function fileUrl(u: FakeUpload): string {
+  return `/file-upload/${u._id}/${encodeURIComponent(u.name)}`;
+}
+
+function appSetting(app: FakeAppSettings, id: string): string {
+  const byId: Record<string, string> = { aks_bot_url: app.botUrl, aks_shared_secret: app.secret, aks_allowed_roles: app.allowedRoles ?? '', aks_ops_room: app.opsRoom ?? '' };
+  return byId[id] ?? '';
+}
+
+/** The App's IHttp.post: a timeout and the answer's status and text; a network failure throws (the App handles it). */
+async function httpPost(url: string, o: { headers: Record<string, string>; content: string; timeout?: number }): Promise<{ statusCode: number; content?: string }> {
+  const res = await fetch(url, { method: 'POST', headers: o.headers, body: o.content, signal: AbortSignal.timeout(o.timeout ?? 8_000) });
+  return { statusCode: res.status, content: await res.text() };
 }

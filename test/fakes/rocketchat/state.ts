@@ -33,6 +33,20 @@ export interface FakeMessage {
   reactions?: Record<string, { usernames: string[] }>;
   editedAt?: Date;
   editedBy?: { _id: string; username: string };
+  /** The uploaded file a rooms.mediaConfirm message carries. */
+  file?: FakeUpload;
+}
+
+/** A file sent with rooms.media: temporary until rooms.mediaConfirm posts it. */
+export interface FakeUpload {
+  readonly _id: string;
+  readonly rid: string;
+  readonly userId: string;
+  name: string;
+  readonly type: string;
+  readonly size: number;
+  readonly content: Buffer;
+  confirmed: boolean;
 }
 
 /** Rocket.Chat ids are 17 characters of this alphabet. */
@@ -53,6 +67,7 @@ export function restMessage(m: FakeMessage): Record<string, unknown> {
     ...(m.tmid ? { tmid: m.tmid } : {}),
     ...(m.attachments ? { attachments: m.attachments } : {}),
     ...(m.blocks ? { blocks: m.blocks } : {}),
+    ...(m.file ? { file: { _id: m.file._id, name: m.file.name, type: m.file.type, size: m.file.size }, files: [{ _id: m.file._id, name: m.file.name, type: m.file.type, size: m.file.size }] } : {}),
     ...(m.reactions ? { reactions: m.reactions } : {}),
     ...(m.editedAt ? { editedAt: m.editedAt.toISOString(), editedBy: m.editedBy } : {}),
   };
