@@ -1,5 +1,6 @@
 import { formatUserFacing, toUserFacing } from '../core/errors/present.js';
 import { startScheduler } from '../scheduler/scheduler.js';
+import { startWatch } from '../scheduler/watch.js';
 import { startApprovedRunPoller } from './chat/approved-poller.js';
 import { startChat } from './chat/start.js';
 import { createRuntime } from './runtime.js';
@@ -14,11 +15,13 @@ async function main(): Promise<void> {
   const rt = await createRuntime({ configPath: process.argv[2] });
   // chat first: App-mode routes need its delivery and launcher; without rocketchat/email configured it is idle
   const chat = await startChat(rt);
-  const app = buildApp({ deps: rt, rocketchat: chat.routes });
+  const app = buildApp({ deps: rt, rocketchat: chat.routes, budgetWebhook: { emergency: { onReply: (reply) => chat.announce(reply) } } });
   // runs approved outside this process (CLI "approve N", another bot) start here, through chat's launcher
   const poller = startApprovedRunPoller(rt, chat.launcher);
   // a scheduled destructive command waits for approval: its prompt goes to chat (or email) like a chat request's
   const scheduler = startScheduler(rt, { onReply: (reply) => chat.announce(reply) });
+  // health/recovery every few minutes and the credit planner daily; their teardown/recreate requests prompt the same way
+  const watch = startWatch(rt, { onReply: (reply) => chat.announce(reply) });
   const { host, port } = rt.config.bot.listen;
   const address = await app.listen({ host, port });
   rt.log.info(
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
     stopping = true;
     rt.log.info({ signal }, 'stopping');
     await scheduler.stop();
+    await watch.stop();
     await poller.stop();
     await chat.stop();
     await app.close();

@@ -64,12 +64,13 @@ export function buildProgram(onSelect: (sel: CliSelection) => void): Command {
       describe(program.command(name), commandSpecs.find((s) => s.name === name)!);
       continue;
     }
-    const parent = program
-      .command(name)
-      .description(`${subs.map((s) => s.sub).join(', ')}`)
-      .helpCommand(false)
-      .exitOverride()
-      .addHelpText('after', `\n${subs.map((s) => `  ${commandKey(s)}: ${s.summary}\n    e.g. aks-bot ${s.example}`).join('\n')}`);
+    // A command with a plain form as well ("cost", "cost plan") runs that form when no subcommand is named; its
+    // options are positional so that "cost recommend --env x" leaves --env to the subcommand.
+    const plain = commandSpecs.find((s) => s.name === name && s.sub === undefined);
+    const parent = program.command(name).helpCommand(false).exitOverride();
+    if (plain) describe(parent, plain).enablePositionalOptions();
+    else parent.description(`${subs.map((s) => s.sub).join(', ')}`);
+    parent.addHelpText('after', `\n${subs.map((s) => `  ${commandKey(s)}: ${s.summary}\n    e.g. aks-bot ${s.example}`).join('\n')}`);
     for (const spec of subs) describe(parent.command(spec.sub!), spec);
   }
   return program;

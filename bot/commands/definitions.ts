@@ -2,14 +2,17 @@ import { flag } from './flags.js';
 import { approveHandler, denyHandler } from './handlers/approvals.js';
 import { backupHandlers } from './handlers/backup.js';
 import { costHandler } from './handlers/cost.js';
+import { costRecommendHandlers } from './handlers/cost-recommend.js';
 import { helpHandler } from './handlers/help.js';
 import { runsHandler } from './handlers/runs.js';
 import { scheduleHandler } from './handlers/schedule.js';
 import { statusHandler } from './handlers/status.js';
 import type { CommandSpec } from './types.js';
 import { backupRuntimeFactory } from '../../core/backup/runtime.js';
+import { RECOMMENDATION_ID_PATTERN } from '../../core/cost/recommend-types.js';
 
 const backup = backupHandlers(backupRuntimeFactory());
+const recommendations = costRecommendHandlers();
 
 const backupId = (required: boolean) =>
   flag.string(required ? 'backup set id' : 'backup set id (default: the newest)', {
@@ -176,6 +179,36 @@ export const commandSpecs: readonly CommandSpec[] = [
     destructive: false,
     environment: 'required',
     handler: costHandler,
+  },
+  {
+    name: 'cost',
+    sub: 'recommend',
+    summary: 'savings from real data: underused node pools, oversized VMs, Premium disks, orphaned disks, old snapshots, unused IPs, monitoring',
+    example: 'cost recommend --env prod',
+    flags: {},
+    role: 'viewer',
+    destructive: false,
+    environment: 'required',
+    handler: recommendations.recommend,
+  },
+  {
+    name: 'cost',
+    sub: 'apply',
+    summary: 'apply one cost recommendation (delete an orphaned disk, old snapshot or unused IP; Premium→Standard of an unattached disk)',
+    example: 'cost apply --env prod --id disk-orphaned-1a2b3c4d-5e6f --dry-run',
+    flags: {
+      id: flag.string('the recommendation id, as "cost recommend" shows it', {
+        required: true,
+        pattern: RECOMMENDATION_ID_PATTERN,
+        patternHint: 'a recommendation id as shown by "cost recommend", e.g. disk-orphaned-1a2b3c4d-5e6f',
+        placeholder: 'rec-id',
+      }),
+    },
+    role: 'operator',
+    destructive: true,
+    environment: 'required',
+    handler: recommendations.apply,
+    plan: recommendations.applyPlan,
   },
   {
     name: 'schedule',

@@ -27,15 +27,19 @@ export function resolveCommand(tokens: readonly string[], specs: readonly Comman
     throw new AppError('AKS_UNKNOWN_COMMAND', { command: '' }, { help: overviewHelp('', specs) });
   }
   const subs = subcommandsOf(name, specs);
+  // A command may have both a plain form and subcommands ("cost", "cost plan", "cost recommend"): a second word
+  // that names no subcommand then belongs to the plain form.
+  const plain = findCommand(name, undefined, specs);
   if (subs.length > 0) {
     const spec = second === undefined ? undefined : findCommand(name, second, specs);
+    if (!spec && plain) return { spec: plain, rest: second === undefined ? [] : [second, ...after] };
     if (!spec) {
       const list = subs.map((s) => `  ${commandKey(s)} — ${s.summary}\n    e.g. ${s.example}`).join('\n');
       throw new AppError('AKS_UNKNOWN_COMMAND', { command: [name, second].filter(Boolean).join(' ') }, { help: `"${name}" needs one of:\n${list}` });
     }
     return { spec, rest: after };
   }
-  const spec = findCommand(name, undefined, specs);
+  const spec = plain;
   if (!spec) {
     const close = commandNames(specs).filter((n) => n.startsWith(name.slice(0, 2)));
     const hint = close.length ? `Did you mean: ${close.join(', ')}?\n` : '';

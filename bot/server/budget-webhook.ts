@@ -6,11 +6,14 @@ import { runCostCheck } from '../../core/cost/check.js';
 import { AppError, isAppError } from '../../core/errors/app-error.js';
 import { resolveSecret } from '../../core/secrets/resolve.js';
 import type { CommandDeps } from '../commands/types.js';
+import { emergencyTeardown, type EmergencyHooks } from './emergency-teardown.js';
 
 // POST /webhooks/budget/<secret>: Azure Monitor action-group webhooks for Cost Management budget alerts, in the
 // common alert schema. Budgets only notify (DOMAIN §2); here a notification triggers a cost check for every
 // environment on that subscription, which enqueues whatever alerts are due. Action groups cannot add headers, so
 // the secret is in the path, compared in constant time. Azure retries deliveries: the same alert is checked once.
+// With budgetWebhook.emergencyTeardown enabled, an alert at or above its threshold then asks for a teardown
+// (emergency-teardown.ts).
 
 export interface BudgetWebhookExtras {
   /** The shared secret; default: budgetWebhook.secret resolved from `env`. */
@@ -19,6 +22,8 @@ export interface BudgetWebhookExtras {
   readonly readerFor?: ReaderFactory;
   /** Called with each background check's promise (tests await it). */
   readonly onCheck?: (done: Promise<void>) => void;
+  /** The emergency teardown's registry and reply hook (bot/main.ts: chat.announce posts the approval prompt). */
+  readonly emergency?: EmergencyHooks;
 }
 
 export interface BudgetWebhookOptions extends BudgetWebhookExtras {
@@ -87,6 +92,10 @@ export async function budgetWebhookRoutes(app: FastifyInstance, opts: BudgetWebh
       if (!reader) throw new AppError('AKS_AZURE_NOT_CONFIGURED', { environment, what: 'the cost' });
       const r = await runCostCheck(environment, { reader, outbox: deps.store, config: deps.config, log: deps.log, now: deps.now() });
       await deps.store.appendAudit({ actor: 'azure-monitor', source: 'webhook', command, environment, result: 'ok', detail: r.alerts.fired.join(' ') || null });
+      if (deps.config.budgetWebhook?.emergencyTeardown.enabled) {
+        const d = alert.data.alertContext.AlertData;
+        await emergencyTeardown(environment, { budgetName: d?.BudgetName, spent: d?.SpentAmount, budget: d?.BudgetThreshold }, r, deps, opts.emergency);
+      }
     } catch (err) {
       const code = isAppError(err) ? err.code : 'AKS_INTERNAL';
       deps.log.error({ environment, code, err: deps.redactor.text((err as Error).message) }, 'budget webhook cost check failed');

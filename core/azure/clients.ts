@@ -28,6 +28,8 @@ export interface ArmClientOptions {
 
 export interface ArmClients {
   readonly subscriptionId: string;
+  /** The ARM endpoint the clients talk to; a cost query's nextLink must stay on it (it gets the bearer token). */
+  readonly endpoint: string;
   readonly subscriptions: SubscriptionClient;
   readonly cost: CostManagementClient;
   readonly aks: ContainerServiceClient;
@@ -42,6 +44,7 @@ export function createArmClients(opts: ArmClientOptions): ArmClients {
   };
   return {
     subscriptionId: opts.subscriptionId,
+    endpoint: opts.endpoint ?? 'https://management.azure.com',
     subscriptions: new SubscriptionClient(opts.credential, common),
     cost: new CostManagementClient(opts.credential, common),
     aks: new ContainerServiceClient(opts.credential, opts.subscriptionId, common),

@@ -1,3 +1,5 @@
+import type { ForecastDefinition, QueryDefinition } from '@azure/arm-costmanagement';
+import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
@@ -74,7 +76,19 @@ export interface ReaderDeps {
   readonly log: Logger;
 }
 
-const COST_AGGREGATION = { totalCost: { name: 'Cost', function: 'Sum' } } as const;
+const COST_AGGREGATION = { totalCost: { name: 'Cost', function: 'Sum' } };
+
+/**
+ * Cost Management pages its answers (1000 or 5000 rows) and says so in `properties.nextLink`. The REST spec does not
+ * mark the operation pageable, so the SDK offers no next-page call (Azure/azure-rest-api-specs#22528, #27044); the
+ * service expects a POST to the nextLink with the same query body (a body-less POST answers 400 "Dataset is invalid
+ * or not supplied", Azure/azure-rest-api-specs#12276). A daily query for one subscription is a few hundred rows, so
+ * more pages than this means something is wrong: stop with a clear error rather than loop or eat the throttle quota.
+ */
+export const MAX_COST_PAGES = 20;
+
+/** A page fetched by its nextLink comes back in the wire shape: the table sits under `properties`. */
+const rawPageSchema = z.object({ properties: tableSchema });
 
 /** AzureReader over the unmodified SDK clients: each answer validated, each failure a coded error. */
 export function createAzureReader(deps: ReaderDeps): AzureReader {
@@ -89,11 +103,61 @@ export function createAzureReader(deps: ReaderDeps): AzureReader {
     }
   }
 
-  function table(raw: unknown, operation: string): TableReader {
-    const t: CostTable = parse(tableSchema, raw, operation);
-    // A daily table for one subscription stays far below the 1000-row page; say so loudly if it ever does not.
-    if (t.nextLink) log.warn({ operation, rows: t.rows.length }, 'cost query answer has more pages; only the first is used');
-    return new TableReader(t, operation);
+  /** The nextLink must stay on the ARM endpoint and the same operation: the pipeline attaches the bearer token. */
+  function checkedNextLink(link: string, kind: 'query' | 'forecast', operation: string): string {
+    let url: URL;
+    try {
+      url = new URL(link);
+    } catch {
+      throw new AppError('AKS_AZURE_RESPONSE_INVALID', { operation, issues: `nextLink ${JSON.stringify(link.slice(0, 200))} is not a URL` });
+    }
+    const expectedPath = `/${scope}/providers/microsoft.costmanagement/${kind}`.toLowerCase();
+    if (url.origin !== new URL(clients.endpoint).origin || url.pathname.toLowerCase() !== expectedPath) {
+      throw new AppError('AKS_AZURE_RESPONSE_INVALID', { operation, issues: `nextLink points to ${url.origin}${url.pathname}, not to this ${kind} on the ARM endpoint` });
+    }
+    return url.toString();
+  }
+
+  /** POST of the same body to a nextLink through the client's own pipeline (bearer token, 429/5xx retries). */
+  async function nextPage(url: string, body: object, operation: string): Promise<unknown> {
+    const res = await clients.cost.sendRequest(
+      createPipelineRequest({ url, method: 'POST', body: JSON.stringify(body), headers: createHttpHeaders({ 'content-type': 'application/json', accept: 'application/json' }) }),
+    );
+    let json: unknown;
+    try {
+      json = JSON.parse(res.bodyAsText ?? '');
+    } catch {
+      json = undefined;
+    }
+    if (res.status !== 200) {
+      const code = z.object({ error: z.object({ code: z.string() }) }).safeParse(json).data?.error.code;
+      throw new RestError(`HTTP ${res.status}`, { statusCode: res.status, ...(code ? { code } : {}) });
+    }
+    if (json === undefined) throw new AppError('AKS_AZURE_RESPONSE_INVALID', { operation, issues: 'a next page\'s body is not JSON' });
+    return json;
+  }
+
+  /** The whole table of a cost query or forecast: the SDK's first page, then every nextLink page, bounded. */
+  async function costTable(operation: string, kind: 'query' | 'forecast', body: object, first: () => Promise<unknown>): Promise<{ t: TableReader; rows: unknown[][] }> {
+    const head: CostTable = parse(tableSchema, await call(operation, first), operation);
+    const rows = [...head.rows];
+    const names = head.columns.map((c) => c.name.toLowerCase()).join(',');
+    let link = head.nextLink;
+    for (let pages = 1; link; pages++) {
+      if (pages >= MAX_COST_PAGES) {
+        throw new AppError('AKS_AZURE_RESPONSE_INVALID', { operation, issues: `the answer has more than ${MAX_COST_PAGES} pages (${rows.length} rows so far), far more than one subscription's daily costs` });
+      }
+      const url = checkedNextLink(link, kind, operation);
+      const pageOp = `${operation} page ${pages + 1}`;
+      const page = parse(rawPageSchema, await call(pageOp, () => nextPage(url, body, pageOp)), pageOp).properties;
+      if (page.columns.map((c) => c.name.toLowerCase()).join(',') !== names) {
+        throw new AppError('AKS_AZURE_RESPONSE_INVALID', { operation: pageOp, issues: `its columns (${page.columns.map((c) => c.name).join(', ')}) differ from the first page's` });
+      }
+      rows.push(...page.rows);
+      link = page.nextLink;
+    }
+    if (rows.length > head.rows.length) log.debug({ operation, rows: rows.length }, 'cost answer read across pages');
+    return { t: new TableReader({ columns: head.columns, rows, nextLink: null }, operation), rows };
   }
 
   return {
@@ -141,24 +205,22 @@ export function createAzureReader(deps: ReaderDeps): AzureReader {
 
     async dailyCost(range: DateRange): Promise<DailyCostRow[]> {
       const op = 'POST cost query (daily)';
-      const raw = await call(op, () =>
-        clients.cost.query.usage(scope, {
-          type: 'ActualCost',
-          timeframe: 'Custom',
-          timePeriod: { from: range.from, to: range.to },
-          dataset: {
-            granularity: 'Daily',
-            aggregation: COST_AGGREGATION,
-            grouping: [
-              { type: 'Dimension', name: 'ResourceGroupName' },
-              { type: 'Dimension', name: 'ServiceName' },
-            ],
-          },
-        }),
-      );
-      const t = table(raw, op);
+      const body: QueryDefinition = {
+        type: 'ActualCost',
+        timeframe: 'Custom',
+        timePeriod: { from: range.from, to: range.to },
+        dataset: {
+          granularity: 'Daily',
+          aggregation: COST_AGGREGATION,
+          grouping: [
+            { type: 'Dimension', name: 'ResourceGroupName' },
+            { type: 'Dimension', name: 'ServiceName' },
+          ],
+        },
+      };
+      const { t, rows } = await costTable(op, 'query', body, () => clients.cost.query.usage(scope, body));
       const [ci, di, cur, rg, svc] = [t.costCol(), t.requireCol('UsageDate'), t.col('Currency'), t.col('ResourceGroupName'), t.col('ServiceName')];
-      return parse(tableSchema, raw, op).rows.map((row, r) => ({
+      return rows.map((row, r) => ({
         date: t.date(row, di, r),
         cost: t.number(row, ci, r),
         currency: t.string(row, cur, r) ?? 'USD',
@@ -169,17 +231,15 @@ export function createAzureReader(deps: ReaderDeps): AzureReader {
 
     async costByResource(range: DateRange): Promise<ResourceCostRow[]> {
       const op = 'POST cost query (by resource)';
-      const raw = await call(op, () =>
-        clients.cost.query.usage(scope, {
-          type: 'ActualCost',
-          timeframe: 'Custom',
-          timePeriod: { from: range.from, to: range.to },
-          dataset: { aggregation: COST_AGGREGATION, grouping: [{ type: 'Dimension', name: 'ResourceId' }] },
-        }),
-      );
-      const t = table(raw, op);
+      const body: QueryDefinition = {
+        type: 'ActualCost',
+        timeframe: 'Custom',
+        timePeriod: { from: range.from, to: range.to },
+        dataset: { aggregation: COST_AGGREGATION, grouping: [{ type: 'Dimension', name: 'ResourceId' }] },
+      };
+      const { t, rows } = await costTable(op, 'query', body, () => clients.cost.query.usage(scope, body));
       const [ci, ri, cur] = [t.costCol(), t.requireCol('ResourceId'), t.col('Currency')];
-      return parse(tableSchema, raw, op).rows.map((row, r) => ({
+      return rows.map((row, r) => ({
         resourceId: t.string(row, ri, r) ?? '(unattributed)',
         cost: t.number(row, ci, r),
         currency: t.string(row, cur, r) ?? 'USD',
@@ -199,19 +259,17 @@ export function createAzureReader(deps: ReaderDeps): AzureReader {
 
     async forecast(range: DateRange): Promise<ForecastDay[]> {
       const op = 'POST cost forecast';
-      const raw = await call(op, () =>
-        clients.cost.forecast.usage(scope, {
-          type: 'ActualCost',
-          timeframe: 'Custom',
-          timePeriod: { from: range.from, to: range.to },
-          dataset: { granularity: 'Daily', aggregation: COST_AGGREGATION },
-          includeActualCost: true,
-          includeFreshPartialCost: false,
-        }),
-      );
-      const t = table(raw, op);
+      const body: ForecastDefinition = {
+        type: 'ActualCost',
+        timeframe: 'Custom',
+        timePeriod: { from: range.from, to: range.to },
+        dataset: { granularity: 'Daily', aggregation: COST_AGGREGATION },
+        includeActualCost: true,
+        includeFreshPartialCost: false,
+      };
+      const { t, rows } = await costTable(op, 'forecast', body, () => clients.cost.forecast.usage(scope, body));
       const [ci, di, si, cur] = [t.costCol(), t.requireCol('UsageDate'), t.requireCol('CostStatus'), t.col('Currency')];
-      return parse(tableSchema, raw, op).rows.map((row, r) => {
+      return rows.map((row, r) => {
         const status = t.string(row, si, r);
         if (status !== 'Actual' && status !== 'Forecast') {
           throw new AppError('AKS_AZURE_RESPONSE_INVALID', { operation: op, issues: `row ${r}: CostStatus ${JSON.stringify(status)} is neither Actual nor Forecast` });

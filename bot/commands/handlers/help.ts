@@ -10,7 +10,8 @@ export async function helpHandler(args: Record<string, unknown>, ctx: CommandCon
   const sub = args.sub as string | undefined;
   if (!name) return { text: overviewHelp(prefix), data: { commands: commandSpecs.map((s) => ({ name: s.name, sub: s.sub, summary: s.summary })) } };
   const subs = subcommandsOf(name);
-  if (subs.length && !sub) return { text: subs.map(commandHelp).join('\n\n') };
+  const plain = findCommand(name, undefined);
+  if (subs.length && (!sub || (plain && !findCommand(name, sub)))) return { text: [...(plain ? [plain] : []), ...subs].map(commandHelp).join('\n\n') };
   const spec = findCommand(name, sub);
   if (!spec) throw new AppError('AKS_UNKNOWN_COMMAND', { command: [name, sub].filter(Boolean).join(' ') }, { help: overviewHelp(prefix) });
   return { text: commandHelp(spec) };

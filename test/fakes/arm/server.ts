@@ -5,8 +5,11 @@
  *
  * - GET  /subscriptions/{id}                                  state, subscriptionPolicies {spendingLimit, quotaId}
  * - POST /subscriptions/{id}/providers/Microsoft.CostManagement/query     columns/rows, Daily or total, groupings
+ *   (paged like Azure after setQueryPageSize: properties.nextLink with a $skiptoken, POSTed with the same body)
  * - POST /subscriptions/{id}/providers/Microsoft.CostManagement/forecast  columns Cost, UsageDate, CostStatus, Currency
  * - GET/PUT /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}
+ * - GET     .../managedClusters/{name}/agentPools
+ * - disks, snapshots, public IPs, resource SKUs, and their long-running DELETE/PATCH: see inventory.ts
  *
  * Like Azure: HTTPS only (the SDK refuses bearer tokens over http), a bearer token and api-version are required,
  * errors are {"error": {"code", "message"}}, a missing cluster is 404 ResourceNotFound, and a Disabled subscription
@@ -16,6 +19,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createFakeInventory, type FakeInventory } from './inventory.js';
 import { makeSelfSignedCert } from './tls.js';
 
 export interface FakeSubscription {
@@ -71,6 +75,8 @@ export interface Fault {
   method?: string;
   /** Matched against the request path (without query). */
   path: RegExp;
+  /** Also matched against the query string (e.g. /skiptoken/ for a next page only). */
+  query?: RegExp;
   status: number;
   retryAfterSeconds?: number;
   /** Raw body instead of the usual error JSON (for malformed answers). */
@@ -101,6 +107,10 @@ export interface FakeArm {
   setCluster(subscriptionId: string, resourceGroup: string, name: string, c: FakeCluster | undefined): void;
   cluster(subscriptionId: string, resourceGroup: string, name: string): FakeCluster | undefined;
   setKubernetesVersions(versions: FakeKubernetesVersion[]): void;
+  /** Cost query rows per page, like Azure's 1000/5000-row pages (with properties.nextLink); default: one page. */
+  setQueryPageSize(rows: number | undefined): void;
+  /** Disks, snapshots, public IPs and VM SKUs (compute and network endpoints, see inventory.ts). */
+  readonly inventory: FakeInventory;
   inject(fault: Fault): void;
   clearFaults(): void;
   close(): Promise<void>;
@@ -193,6 +203,9 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
   const requests: RequestLogEntry[] = [];
   const faults: Fault[] = [];
   let kubernetesVersions = DEFAULT_KUBERNETES_VERSIONS;
+  let queryPageSize: number | undefined;
+  let baseUrl = '';
+  const inventory = createFakeInventory({ baseUrl: () => baseUrl, subscriptionExists: (id) => subscriptions.has(id.toLowerCase()), now });
 
   function subscription(id: string): FakeSubscription {
     const s = subscriptions.get(id.toLowerCase());
@@ -288,7 +301,25 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     };
   }
 
-  async function route(method: string, path: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  /**
+   * Azure's paging of a query answer: the first `queryPageSize` rows from the $skiptoken's offset, and a nextLink to
+   * the same path with the api-version and the next $skiptoken, which the client POSTs with the same body.
+   */
+  function paged(result: ReturnType<typeof queryResult>, path: string, search: URLSearchParams) {
+    const token = search.get('$skiptoken');
+    const offset = token === null ? 0 : Number(Buffer.from(token, 'base64').toString('utf8'));
+    if (!Number.isInteger(offset) || offset < 0) throw new ArmError(400, 'BadRequest', 'Invalid $skiptoken.');
+    if (queryPageSize === undefined) return result;
+    const all = result.properties.rows;
+    const end = offset + queryPageSize;
+    const next = new URLSearchParams({ 'api-version': search.get('api-version') ?? '', $skiptoken: Buffer.from(String(end)).toString('base64') });
+    return {
+      ...result,
+      properties: { ...result.properties, rows: all.slice(offset, end), nextLink: (end < all.length ? `${baseUrl}${path}?${next.toString()}` : null) as string | null },
+    };
+  }
+
+  async function route(method: string, path: string, body: unknown, search = new URLSearchParams()): Promise<{ status: number; json: unknown }> {
     const lower = path.toLowerCase();
     let m = /^\/subscriptions\/([^/]+)$/.exec(lower);
     if (m && method === 'GET') {
@@ -311,7 +342,7 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
       const id = m[1] as string;
       subscription(id);
       if (typeof body !== 'object' || body === null) throw new ArmError(400, 'BadRequest', 'A query definition is required.');
-      return { status: 200, json: m[2] === 'query' ? query(id, body as QueryBody) : forecast(id, body as QueryBody) };
+      return { status: 200, json: m[2] === 'query' ? paged(query(id, body as QueryBody), path, search) : forecast(id, body as QueryBody) };
     }
     m = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.containerservice\/locations\/([^/]+)\/kubernetesversions$/.exec(lower);
     if (m && method === 'GET') {
@@ -351,6 +382,26 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
         return { status: 200, json: clusterJson(id, rg, name, c) };
       }
     }
+    m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerservice\/managedclusters\/([^/]+)\/agentpools$/.exec(lower);
+    if (m && method === 'GET') {
+      // The agent pools as their own resources (what `az aks nodepool list` reads), paged like every ARM list.
+      const [, id, rg, name] = m as unknown as [string, string, string, string];
+      subscription(id);
+      const c = clusters.get(`${id}/${rg}/${name}`);
+      if (!c) throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${rg}' was not found.`);
+      const cj = clusterJson(id, rg, name, c);
+      return {
+        status: 200,
+        json: {
+          value: cj.properties.agentPoolProfiles.map(({ name: pool, ...properties }) => ({
+            id: `${cj.id}/agentPools/${pool}`,
+            name: pool,
+            type: 'Microsoft.ContainerService/managedClusters/agentPools',
+            properties: { ...properties, enableAutoScaling: false },
+          })),
+        },
+      };
+    }
     throw new ArmError(404, 'NotFoundInFake', `The fake ARM does not serve ${method} ${path}.`);
   }
 
@@ -378,7 +429,7 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
         throw new ArmError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.");
       }
       if (!entry.apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
-      const fault = faults.find((f) => f.times > 0 && f.path.test(url.pathname) && (!f.method || f.method === method));
+      const fault = faults.find((f) => f.times > 0 && f.path.test(url.pathname) && (!f.query || f.query.test(url.search)) && (!f.method || f.method === method));
       if (fault) {
         fault.times -= 1;
         entry.status = fault.status;
@@ -392,7 +443,13 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
       if (sub && ['PUT', 'PATCH', 'POST'].includes(method) && !isCostRead && subscriptions.get(sub.toLowerCase())?.state === 'Disabled') {
         throw disabled(sub);
       }
-      const { status, json } = await route(method, url.pathname, entry.body);
+      const inv = await inventory.route(method, url.pathname, url.searchParams, entry.body);
+      if (inv) {
+        entry.status = inv.status;
+        send(res, inv.status, inv.json === undefined ? '' : JSON.stringify(inv.json), inv.headers);
+        return;
+      }
+      const { status, json } = await route(method, url.pathname, entry.body, url.searchParams);
       entry.status = status;
       send(res, status, JSON.stringify(json));
     } catch (err) {
@@ -407,6 +464,7 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  baseUrl = `https://127.0.0.1:${port}`;
 
   return {
     url: `https://127.0.0.1:${port}`,
@@ -427,6 +485,10 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     setKubernetesVersions: (v) => {
       kubernetesVersions = v;
     },
+    setQueryPageSize: (n) => {
+      queryPageSize = n;
+    },
+    inventory: inventory.state,
     requests,
     inject: (f) => faults.push({ ...f }),
     clearFaults: () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../bot/server/app.js';
+import { chartUrlSigner, signChartUrl } from '../../../bot/server/chart-links.js';
 import type { TokenCredential } from '../../../core/azure/clients.js';
 import { readerFactory } from '../../../core/azure/for-environment.js';
 import { CHART_COLORS } from '../../../core/cost/chart.js';
@@ -16,6 +17,11 @@ const TOKEN = 'fake-arm-token-s3cr3t';
 const credential: TokenCredential = { getToken: async () => ({ token: TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }) };
 const NOW = new Date('2026-11-26T12:00:00Z');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const CHART_KEY = 'chart-link-key-0123456789';
+const PUBLIC = 'https://bot.example.org';
+/** The path and query of a signed chart URL, as a chat client or mail reader would request it. */
+const signed = (environment: string, opts: { now?: Date; ttlHours?: number; secret?: string } = {}) =>
+  signChartUrl({ publicUrl: PUBLIC, environment, secret: opts.secret ?? CHART_KEY, now: opts.now ?? NOW, ttlHours: opts.ttlHours ?? 72 }).slice(PUBLIC.length);
 
 let arm: FakeArm;
 let dir: string;
@@ -26,7 +32,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cost-chart-'));
   writeFileSync(join(dir, 'ca.pem'), arm.ca);
   configYaml = `
-bot: { defaultEnvironment: prod }
+bot: { defaultEnvironment: prod, publicUrl: "${PUBLIC}" }
+costChart: { linkSecret: { env: CHART_LINK_KEY }, linkTtlHours: 72 }
 access:
   roles: { admin: [alice] }
 email:
@@ -53,10 +60,10 @@ beforeEach(() => {
   arm.setForecastDailyUsd(SUB, 10);
 });
 
-function appWith(opts: { cacheMs?: number; now?: () => Date } = {}) {
-  const base = testDeps({ config: testConfig(configYaml), now: NOW });
+function appWith(opts: { cacheMs?: number; now?: () => Date; yaml?: string } = {}) {
+  const base = testDeps({ config: testConfig(opts.yaml ?? configYaml), now: NOW });
   const deps = opts.now ? { ...base, now: opts.now } : base;
-  const app = buildApp({ deps, costChart: { readerFor: readerFactory(credential), ...(opts.cacheMs !== undefined ? { cacheMs: opts.cacheMs } : {}) } });
+  const app = buildApp({ deps, costChart: { readerFor: readerFactory(credential), env: { CHART_LINK_KEY: CHART_KEY }, ...(opts.cacheMs !== undefined ? { cacheMs: opts.cacheMs } : {}) } });
   return { app, deps };
 }
 
@@ -81,7 +88,7 @@ describe('GET /charts/cost/:environment.png', () => {
   it('serves an 800×450 PNG drawn from the live cost data, with the credit line, and fires no alerts', async () => {
     const { app, deps } = appWith();
     const before = arm.requests.length;
-    const res = await app.inject({ method: 'GET', url: '/charts/cost/prod.png' });
+    const res = await app.inject({ method: 'GET', url: signed('prod') });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('image/png');
     const png = res.rawPayload;
@@ -105,27 +112,27 @@ describe('GET /charts/cost/:environment.png', () => {
     let now = NOW;
     const { app } = appWith({ cacheMs: 60_000, now: () => now });
     const count = () => arm.requests.filter((r) => /costmanagement/i.test(r.path)).length;
-    const a = await app.inject({ method: 'GET', url: '/charts/cost/prod.png' });
+    const a = await app.inject({ method: 'GET', url: signed('prod') });
     const afterFirst = count();
-    const b = await app.inject({ method: 'GET', url: '/charts/cost/prod.png' });
+    const b = await app.inject({ method: 'GET', url: signed('prod') });
     expect(b.statusCode).toBe(200);
     expect(b.rawPayload.equals(a.rawPayload)).toBe(true);
     expect(count()).toBe(afterFirst);
     now = new Date(NOW.getTime() + 61_000);
-    const c = await app.inject({ method: 'GET', url: '/charts/cost/prod.png' });
+    const c = await app.inject({ method: 'GET', url: signed('prod') });
     expect(c.statusCode).toBe(200);
     expect(count()).toBeGreaterThan(afterFirst);
     await app.close();
   });
 
   it.each([
-    ['an unknown environment', '/charts/cost/staging.png'],
-    ['a prototype key', '/charts/cost/constructor.png'],
-    ['a bad name', '/charts/cost/..%2Fprod.png'],
-  ])('answers 404 AKS_UNKNOWN_ENVIRONMENT for %s, without asking Azure', async (_what, url) => {
+    ['an unknown environment', 'staging'],
+    ['a prototype key', 'constructor'],
+    ['a bad name', '../prod'],
+  ])('answers 404 AKS_UNKNOWN_ENVIRONMENT for %s, without asking Azure', async (_what, environment) => {
     const { app } = appWith();
     const before = arm.requests.length;
-    const res = await app.inject({ method: 'GET', url });
+    const res = await app.inject({ method: 'GET', url: signed(environment) });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ code: 'AKS_UNKNOWN_ENVIRONMENT' });
     expect(arm.requests.length).toBe(before);
@@ -135,7 +142,7 @@ describe('GET /charts/cost/:environment.png', () => {
   it('answers 503 AKS_AZURE_NOT_CONFIGURED, with no stack, when the environment has no Azure access', async () => {
     const { app } = appWith();
     const before = arm.requests.length;
-    const res = await app.inject({ method: 'GET', url: '/charts/cost/local.png' });
+    const res = await app.inject({ method: 'GET', url: signed('local') });
     expect(res.statusCode).toBe(503);
     const body = res.json<{ code: string; message: string; fix: string }>();
     expect(body.code).toBe('AKS_AZURE_NOT_CONFIGURED');
@@ -148,14 +155,80 @@ describe('GET /charts/cost/:environment.png', () => {
   it('turns an Azure outage into 502 AKS_AZURE_REQUEST_FAILED without a stack or the token, and does not cache it', async () => {
     arm.inject({ path: /costmanagement/i, status: 500, times: 100 });
     const { app } = appWith();
-    const res = await app.inject({ method: 'GET', url: '/charts/cost/prod.png' });
+    const res = await app.inject({ method: 'GET', url: signed('prod') });
     expect(res.statusCode).toBe(502);
     expect(res.json()).toMatchObject({ code: 'AKS_AZURE_REQUEST_FAILED' });
     expect(res.body).not.toMatch(/at .*\.[jt]s:\d+/);
     expect(res.body).not.toContain(TOKEN);
     arm.clearFaults();
-    const again = await app.inject({ method: 'GET', url: '/charts/cost/prod.png' });
+    const again = await app.inject({ method: 'GET', url: signed('prod') });
     expect(again.statusCode).toBe(200);
     await app.close();
   }, 60_000);
+
+  describe('authentication: a signed, expiring link', () => {
+    const exp = (hours: number) => Math.floor(NOW.getTime() / 1000 + hours * 3600);
+    it.each([
+      ['no signature', '/charts/cost/prod.png', /not signed/],
+      ['a malformed one', `/charts/cost/prod.png?exp=abc&sig=${'0'.repeat(64)}`, /not signed/],
+      ['a wrong signature', `/charts/cost/prod.png?exp=${exp(1)}&sig=${'0'.repeat(64)}`, /signature does not match/],
+      ['another key', () => signed('prod', { secret: 'another-key' }), /signature does not match/],
+      ['another environment\'s signature', () => signed('local').replace('/local.png', '/prod.png'), /signature does not match/],
+      ['an expiry changed after signing', () => signed('prod').replace(/exp=(\d+)/, (_m, e: string) => `exp=${Number(e) + 3600}`), /signature does not match/],
+      ['an expired link', () => signed('prod', { now: new Date(NOW.getTime() - 73 * 3_600_000) }), /expired/],
+      ['a longer life than linkTtlHours', () => signed('prod', { ttlHours: 24 * 30 }), /later than costChart.linkTtlHours/],
+    ])('answers 401 AKS_CHART_LINK_INVALID to %s, before asking Azure or naming environments', async (_what, url, reason) => {
+      const { app } = appWith();
+      const before = arm.requests.length;
+      const res = await app.inject({ method: 'GET', url: typeof url === 'function' ? url() : url });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ code: 'AKS_CHART_LINK_INVALID', message: expect.stringMatching(reason) });
+      expect(res.body).not.toContain('local'); // unauthenticated callers learn nothing about the configuration
+      expect(arm.requests.length).toBe(before);
+      await app.close();
+    });
+
+    it('an unsigned request for an unknown environment is a 401 too, not a 404 listing the environments', async () => {
+      const { app } = appWith();
+      const res = await app.inject({ method: 'GET', url: '/charts/cost/staging.png' });
+      expect(res.statusCode).toBe(401);
+      await app.close();
+    });
+
+    it('answers 503 without asking Azure while the link key cannot be resolved, and recovers when it can', async () => {
+      const deps = testDeps({ config: testConfig(configYaml), now: NOW });
+      const env: NodeJS.ProcessEnv = {};
+      const app = buildApp({ deps, costChart: { readerFor: readerFactory(credential), env } });
+      const before = arm.requests.length;
+      const res = await app.inject({ method: 'GET', url: signed('prod') });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ code: 'AKS_SECRET_UNRESOLVED' });
+      expect(arm.requests.length).toBe(before);
+      env.CHART_LINK_KEY = CHART_KEY;
+      expect((await app.inject({ method: 'GET', url: signed('prod') })).statusCode).toBe(200);
+      await app.close();
+    });
+
+    it('the route does not exist without costChart configured', async () => {
+      const { app } = appWith({ yaml: configYaml.replace(/costChart:.*\n/, '') });
+      const res = await app.inject({ method: 'GET', url: signed('prod') });
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).not.toMatchObject({ code: 'AKS_UNKNOWN_ENVIRONMENT' });
+      await app.close();
+    });
+
+    it('chartUrlSigner makes the links other code puts in messages, from the configuration', async () => {
+      const deps = testDeps({ config: testConfig(configYaml), now: NOW });
+      const sign = chartUrlSigner(deps, { env: { CHART_LINK_KEY: CHART_KEY } });
+      const url = await sign('prod');
+      expect(url).toMatch(new RegExp(`^${PUBLIC}/charts/cost/prod\\.png\\?exp=${exp(72)}&sig=[0-9a-f]{64}$`));
+      expect(await sign('staging')).toBeUndefined();
+      expect(deps.redactor.text(`key ${CHART_KEY}`)).not.toContain(CHART_KEY); // the key is registered for redaction
+      const { app } = appWith();
+      const res = await app.inject({ method: 'GET', url: url!.slice(PUBLIC.length) });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('image/png');
+      await app.close();
+    });
+  });
 });

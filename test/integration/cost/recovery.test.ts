@@ -7,7 +7,7 @@ import { initialRecoveryState, type RecoveryState } from '../../../core/cost/rec
 import { createLogger } from '../../../core/log/logger.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { openSqliteStore } from '../../../core/store/sqlite.js';
-import { testConfigWithEmail } from '../../helpers/deps.js';
+import { EMAIL_CONFIG_YAML, TEST_CONFIG_YAML, testConfig, testConfigWithEmail } from '../../helpers/deps.js';
 import { fakeCredential } from '../../helpers/errors.js';
 import { SUB, cluster, vsSubscription } from '../../fakes/arm/builders.js';
 import { startFakeArm, type FakeArm } from '../../fakes/arm/server.js';
@@ -24,14 +24,14 @@ beforeAll(async () => {
 });
 afterAll(async () => arm.close());
 
-function harness() {
+function harness(cfg = config) {
   const clients = createArmClients({ subscriptionId: SUB, credential, endpoint: arm.url, ca: arm.ca, retry: { retryDelayInMs: 10, maxRetryDelayInMs: 20, maxRetries: 1 } });
   const reader = createAzureReader({ clients, environment: 'prod', log });
   const writer = createClusterWriter({ clients, environment: 'prod', log });
   const store = openSqliteStore({ path: ':memory:' });
   let state: RecoveryState = initialRecoveryState(new Date(t0));
   const tick = async (minutes: number) => {
-    const r = await recoveryTick(state, { environment: 'prod', config, reader, writer, outbox: store, log, now: new Date(t0 + minutes * 60_000) });
+    const r = await recoveryTick(state, { environment: 'prod', config: cfg, reader, writer, outbox: store, log, now: new Date(t0 + minutes * 60_000) });
     state = r.state;
     return r;
   };
@@ -89,6 +89,20 @@ describe('recovery after a suspension', () => {
     expect(phases).toEqual(['reconciling', 'reconciling', 'reconciling', 'escalated', 'escalated', 'recreate-requested']);
     const bodies = (await store.claimDueNotifications(new Date(t0 + 300 * 60_000), 20)).map((n) => n.body);
     expect(bodies.some((b) => b.includes('still Failed after 3 reconcile attempts'))).toBe(true);
-    expect(bodies.some((b) => b.includes('must be recreated from the newest verified backup set') && b.includes('not available yet'))).toBe(true);
+    expect(bodies.some((b) => b.includes('must be recreated from the newest verified backup set') && b.includes('nothing asked for it automatically, so run "recreate --env prod"'))).toBe(true);
+  });
+
+  it('sends the escalation to the ops room and by email, other notices to the room only', async () => {
+    arm.clearFaults();
+    arm.setSubscription(SUB, vsSubscription());
+    arm.setCluster(SUB, 'rg-c', 'aks', cluster({ provisioningState: 'Failed' }));
+    arm.inject({ method: 'PUT', path: /managedclusters/i, status: 500, times: 1_000 });
+    const both = testConfig(`${TEST_CONFIG_YAML}\n${EMAIL_CONFIG_YAML}\nrocketchat: { url: "http://127.0.0.1:1", userId: bot, token: { env: X }, rooms: [ops] }\n`);
+    const { tick, store } = harness(both);
+    for (const m of [0, 30, 60, 90]) await tick(m);
+    const rows = await store.claimDueNotifications(new Date(t0 + 300 * 60_000), 50);
+    const escalation = rows.filter((n) => n.body.includes('still Failed after 3 reconcile attempts'));
+    expect(escalation.map((n) => n.channel).sort()).toEqual(['email', 'rocketchat']);
+    expect(rows.filter((n) => !n.body.includes('still Failed')).every((n) => n.channel === 'rocketchat')).toBe(true);
   });
 });
