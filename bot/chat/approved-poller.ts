@@ -1,5 +1,6 @@
 import type { CommandDeps } from '../commands/types.js';
 import type { RunLauncher } from './launcher.js';
+import { Poller } from './poller.js';
 
 // Approvals decided in chat, by button or by email link start their run in this process right away. "approve 42"
 // from the CLI is another process that only records the decision; so does a second bot. This poller is what
@@ -35,33 +36,13 @@ export interface ApprovedRunPollerOptions {
   readonly graceMs: number;
 }
 
-export class ApprovedRunPoller {
-  private timer: NodeJS.Timeout | undefined;
-  private polling: Promise<number> | undefined;
-
-  constructor(private readonly o: ApprovedRunPollerOptions) {}
-
-  /** One pass; returns how many runs were handed to the launcher (which may still lose the claim to another bot). */
-  poll(): Promise<number> {
-    // A slow store must not stack passes on top of each other.
-    this.polling ??= this.pass().finally(() => (this.polling = undefined));
-    return this.polling;
+/** stop() ends the polling only: runs already started finish through the launcher (await launcher.idle()). */
+export class ApprovedRunPoller extends Poller {
+  constructor(private readonly o: ApprovedRunPollerOptions) {
+    super(o.deps.log, o.intervalMs, 'approved-run poll');
   }
 
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.poll().catch((err: unknown) => this.o.deps.log.error({ err }, 'approved-run poll failed')), this.o.intervalMs);
-    this.timer.unref();
-  }
-
-  /** Stops polling; runs already started finish through the launcher (await launcher.idle()). */
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.polling?.catch(() => undefined);
-  }
-
-  private async pass(): Promise<number> {
+  protected async pass(): Promise<number> {
     let handed = 0;
     for (const { runId, plannedSteps } of await findApprovedUnstarted(this.o.deps, this.o.graceMs)) {
       if (this.o.launcher.isPending(runId)) continue;

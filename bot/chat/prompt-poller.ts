@@ -1,6 +1,7 @@
 import type { Reply } from '../commands/dispatch.js';
 import type { CommandDeps, CommandSpec } from '../commands/types.js';
 import { renderPrompt, specFor } from './approvals.js';
+import { Poller } from './poller.js';
 
 // A destructive command from the CLI (`aks-bot backup prune --env prod`) creates its run and approval in another
 // process, which has no chat connection: nobody would be told. The bot polls for pending approvals whose prompt
@@ -22,31 +23,12 @@ export interface PromptPollerOptions {
   readonly specs?: readonly CommandSpec[];
 }
 
-export class PendingPromptPoller {
-  private timer: NodeJS.Timeout | undefined;
-  private polling: Promise<number> | undefined;
-
-  constructor(private readonly o: PromptPollerOptions) {}
-
-  /** One pass; returns how many prompts were handed to announce. */
-  poll(): Promise<number> {
-    this.polling ??= this.pass().finally(() => (this.polling = undefined));
-    return this.polling;
+export class PendingPromptPoller extends Poller {
+  constructor(private readonly o: PromptPollerOptions) {
+    super(o.deps.log, o.intervalMs, 'pending-prompt poll');
   }
 
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.poll().catch((err: unknown) => this.o.deps.log.error({ err }, 'pending-prompt poll failed')), this.o.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.polling?.catch(() => undefined);
-  }
-
-  private async pass(): Promise<number> {
+  protected async pass(): Promise<number> {
     const { deps } = this.o;
     const now = deps.now();
     let handed = 0;

@@ -35,13 +35,18 @@ export interface ArmClients {
   readonly aks: ContainerServiceClient;
 }
 
-export function createArmClients(opts: ArmClientOptions): ArmClients {
-  const common = {
+/** The options every ARM SDK client of the bot gets: endpoint and CA (the fake ARM), the pipeline's retry policy. */
+export function armClientOptions(opts: ArmClientOptions) {
+  return {
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     ...(opts.ca ? { tlsOptions: { ca: opts.ca } } : {}),
     ...(opts.retry ? { retryOptions: { ...opts.retry } } : {}),
     userAgentOptions: { userAgentPrefix: 'aks-lifecycle-bot' },
   };
+}
+
+export function createArmClients(opts: ArmClientOptions): ArmClients {
+  const common = armClientOptions(opts);
   return {
     subscriptionId: opts.subscriptionId,
     endpoint: opts.endpoint ?? 'https://management.azure.com',

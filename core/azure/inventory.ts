@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Config, EnvironmentConfig } from '../config/schema.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
-import type { ArmClientOptions, TokenCredential } from './clients.js';
+import { armClientOptions, type ArmClientOptions, type TokenCredential } from './clients.js';
 import { statusOf, toAzureError } from './errors.js';
 
 export interface DiskInfo {
@@ -100,17 +100,9 @@ export interface InventoryClients {
   readonly aks: ContainerServiceClient;
 }
 
-/**
- * Built here rather than in clients.ts (which another module owns) with the same options: endpoint and CA for the
- * fake ARM, the SDK pipeline's own retry policy for 429/5xx.
- */
+/** The clients the recommendations read and apply through, with the same options as the cost and status ones. */
 export function createInventoryClients(opts: ArmClientOptions): InventoryClients {
-  const common = {
-    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-    ...(opts.ca ? { tlsOptions: { ca: opts.ca } } : {}),
-    ...(opts.retry ? { retryOptions: { ...opts.retry } } : {}),
-    userAgentOptions: { userAgentPrefix: 'aks-lifecycle-bot' },
-  };
+  const common = armClientOptions(opts);
   return {
     subscriptionId: opts.subscriptionId,
     compute: new ComputeManagementClient(opts.credential, opts.subscriptionId, common),

@@ -19,7 +19,7 @@ import { testConfig, testDeps } from '../../helpers/deps.js';
 import { seedRocketChat } from '../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../sandbox/use.js';
 import { until } from '../chat/builders.js';
-import { sandboxCredential } from '../backup/setup.js';
+import { sandboxBackupYaml, sandboxCredential } from '../backup/setup.js';
 
 /**
  * "aks backup run" in chat, end to end against the contract-checked fake Rocket.Chat and a real backup (FerretDB,
@@ -78,19 +78,7 @@ environments:
   local:
     azure: { subscriptionId: 11111111-2222-3333-4444-555555555555, location: westeurope, durableResourceGroup: d, clusterResourceGroup: c, clusterName: k }
     credit: { monthlyUsd: 100 }
-    backup:
-      storageConnectionString: { env: TEST_BLOB_CONN }
-      container: chatprog-${suffix}
-      keyVaultUrl: ${sb.keyvault.vaultUrl}
-      keyVaultCaFile: ${sb.keyvault.caFile}
-      keyName: ${keyName}
-      database: ${db}
-      oplog: false
-      restoreIndexes: false
-      chunkSizeKiB: 64
-      upload: { blockSizeMiB: 1, concurrency: 2 }
-      executor: { kind: local, mongodump: ${sb['mongo-tools'].mongodump}, mongorestore: ${sb['mongo-tools'].mongorestore}, uri: { env: TEST_MONGO_URI } }
-`;
+${sandboxBackupYaml(sb, { container: `chatprog-${suffix}`, keyName, database: db })}`;
     const real = backupRuntimeFactory({ credential: sandboxCredential, env: { TEST_BLOB_CONN: connectionString, TEST_MONGO_URI: sb.ferretdb.uri! } });
     const factory: BackupRuntimeFactory = async (env, ctx, onProgress) => {
       const rt = await real(env, ctx, onProgress);

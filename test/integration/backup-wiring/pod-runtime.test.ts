@@ -21,7 +21,7 @@ import { type FakeKubeExec, startFakeKubeExec } from '../../fakes/kube-exec/serv
 import { testConfig, testDeps } from '../../helpers/deps.js';
 import { seedRocketChat, snapshot } from '../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../sandbox/use.js';
-import { sandboxCredential } from '../backup/setup.js';
+import { sandboxBackupYaml, sandboxCredential } from '../backup/setup.js';
 
 /**
  * `executor: { kind: kubernetes }` from a YAML configuration to a working BackupDeps: one kubeconfig (the exec
@@ -110,19 +110,7 @@ environments:
     credit: { monthlyUsd: 100 }
     rocketchat: { namespace: ${namespace}, release: ${release} }
 ${extra}
-    backup:
-      storageConnectionString: { env: TEST_BLOB_CONN }
-      container: wire-${suffix}
-      keyVaultUrl: ${sb.keyvault.vaultUrl}
-      keyVaultCaFile: ${sb.keyvault.caFile}
-      keyName: ${keyName}
-      database: ${dbName}
-      oplog: false
-      restoreIndexes: false
-      chunkSizeKiB: 64
-      upload: { blockSizeMiB: 1, concurrency: 2 }
-      executor: ${executor.replace('HOST', host)}
-`;
+${sandboxBackupYaml(sb, { container: `wire-${suffix}`, keyName, database: dbName, executor: executor.replace('HOST', host) })}`;
   });
 
   afterAll(async () => {

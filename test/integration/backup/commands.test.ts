@@ -11,7 +11,7 @@ import { AppError } from '../../../core/errors/app-error.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';
 import { seedRocketChat } from '../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../sandbox/use.js';
-import { sandboxCredential } from './setup.js';
+import { sandboxBackupYaml, sandboxCredential } from './setup.js';
 
 /** The commands end to end from a YAML configuration: the same path the bot takes, with the sandbox as Azure. */
 describe('backup commands from configuration (sandbox)', () => {
@@ -37,20 +37,7 @@ environments:
   local:
     azure: { subscriptionId: 11111111-2222-3333-4444-555555555555, location: westeurope, durableResourceGroup: d, clusterResourceGroup: c, clusterName: k }
     credit: { monthlyUsd: 100 }
-    backup:
-      storageConnectionString: { env: TEST_BLOB_CONN }
-      container: cmd-${suffix}
-      keyVaultUrl: ${sb.keyvault.vaultUrl}
-      keyVaultCaFile: ${sb.keyvault.caFile}
-      keyName: ${keyName}
-      database: ${db}
-      oplog: false
-      restoreIndexes: false
-      chunkSizeKiB: 64
-      upload: { blockSizeMiB: 1, concurrency: 2 }
-      executor: { kind: local, mongodump: ${sb['mongo-tools'].mongodump}, mongorestore: ${sb['mongo-tools'].mongorestore}, uri: { env: TEST_MONGO_URI } }
-      retention: { daily: 1, weekly: 0, monthly: 0, incompleteGraceHours: 1 }
-`;
+${sandboxBackupYaml(sb, { container: `cmd-${suffix}`, keyName, database: db, extra: '      retention: { daily: 1, weekly: 0, monthly: 0, incompleteGraceHours: 1 }\n' })}`;
     const env = { TEST_BLOB_CONN: connectionString, TEST_MONGO_URI: sb.ferretdb.uri! };
     await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(`cmd-${suffix}`).create();
     const deps = testDeps({ config: testConfig(yaml), now: new Date() });

@@ -85,3 +85,36 @@ export async function backupSandbox(suffix: string, database: string): Promise<B
     },
   };
 }
+
+export interface SandboxBackupYaml {
+  readonly container: string;
+  readonly keyName: string;
+  readonly database: string;
+  /** The executor line's value; default: the local tools against TEST_MONGO_URI. */
+  readonly executor?: string;
+  /** More lines inside backup: (already indented by six spaces). */
+  readonly extra?: string;
+}
+
+/**
+ * The `backup:` block (indented for environments.<name>) of an environment backed by the sandbox: Azurite through
+ * TEST_BLOB_CONN, the Key Vault emulator, FerretDB (no oplog, no index restore), small chunks and blocks so a small
+ * seed still spans several of each.
+ */
+export function sandboxBackupYaml(sb: Record<string, Readonly<Record<string, string>>>, o: SandboxBackupYaml): string {
+  const tools = sb['mongo-tools']!;
+  const kv = sb.keyvault!;
+  return `    backup:
+      storageConnectionString: { env: TEST_BLOB_CONN }
+      container: ${o.container}
+      keyVaultUrl: ${kv.vaultUrl}
+      keyVaultCaFile: ${kv.caFile}
+      keyName: ${o.keyName}
+      database: ${o.database}
+      oplog: false
+      restoreIndexes: false
+      chunkSizeKiB: 64
+      upload: { blockSizeMiB: 1, concurrency: 2 }
+      executor: ${o.executor ?? `{ kind: local, mongodump: ${tools.mongodump}, mongorestore: ${tools.mongorestore}, uri: { env: TEST_MONGO_URI } }`}
+${o.extra ?? ''}`;
+}
