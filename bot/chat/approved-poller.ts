@@ -1,11 +1,15 @@
 import type { CommandDeps } from '../commands/types.js';
 import type { RunLauncher } from './launcher.js';
 import { Poller } from './poller.js';
+import { sweepInterruptedRuns } from './run-liveness.js';
 
 // Approvals decided in chat, by button or by email link start their run in this process right away. "approve 42"
 // from the CLI is another process that only records the decision; so does a second bot. This poller is what
 // starts those runs: it finds runs approved but not started and hands each to the same launcher chat uses. The
 // launcher's claim (a store lease) makes the start happen once, whoever sees the run first.
+
+/** A background run still queued this long after it was created lost the process that queued it. */
+export const ORPHAN_AFTER_MS = 2 * 60_000;
 
 export interface ApprovedRun {
   readonly runId: number;
@@ -21,7 +25,15 @@ export async function findApprovedUnstarted(deps: Pick<CommandDeps, 'store' | 'n
   const now = deps.now().getTime();
   const out: ApprovedRun[] = [];
   for (const run of (await deps.store.listRuns({ status: 'queued', limit })).reverse()) {
-    const approval = (await deps.store.listApprovals({ runId: run.id })).find((a) => a.status === 'approved');
+    const approvals = await deps.store.listApprovals({ runId: run.id });
+    if (approvals.length === 0) {
+      // Queued by a chat command to run in the background ("queued as run N") without an approval: its launcher
+      // starts it at once, so one still queued after the claim timeout lost its process. The launcher's claim keeps
+      // a run that is merely slow to start from starting twice.
+      if (run.createdAt.getTime() + ORPHAN_AFTER_MS <= now) out.push({ runId: run.id, plannedSteps: 0 });
+      continue;
+    }
+    const approval = approvals.find((a) => a.status === 'approved');
     if (!approval?.decidedAt || approval.decidedAt.getTime() + graceMs > now) continue;
     out.push({ runId: run.id, plannedSteps: approval.plan.split('\n').filter((l) => /^\d+\. /.test(l)).length });
   }
@@ -43,6 +55,8 @@ export class ApprovedRunPoller extends Poller {
   }
 
   protected async pass(): Promise<number> {
+    const interrupted = await sweepInterruptedRuns(this.o.deps);
+    if (interrupted.length) this.o.deps.log.warn({ runs: interrupted }, 'runs marked interrupted');
     let handed = 0;
     for (const { runId, plannedSteps } of await findApprovedUnstarted(this.o.deps, this.o.graceMs)) {
       if (this.o.launcher.isPending(runId)) continue;

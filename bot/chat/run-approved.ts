@@ -5,6 +5,7 @@ import { commandSpecs } from '../commands/definitions.js';
 import { argsSchema } from '../commands/registry.js';
 import type { CommandDeps, CommandSpec } from '../commands/types.js';
 import { specFor } from './approvals.js';
+import { holdRunAlive } from './run-liveness.js';
 
 export interface RunOutcome {
   readonly run: RunRecord;
@@ -30,6 +31,7 @@ export async function runApproved(runId: number, deps: CommandDeps, specs: reado
     return { run: (await deps.store.getRun(runId))!, ok: false, text: err.message };
   }
   if (!(await deps.store.updateRunStatus(runId, 'running'))) return { run, ok: false, text: `Run ${runId} could not start.` };
+  const stopBeat = await holdRunAlive(deps, runId);
   try {
     const args = argsSchema(spec).parse(run.args) as Record<string, unknown>;
     // runId: the handler journals into this run and takes its locks in its name (it must not create another)
@@ -40,5 +42,7 @@ export async function runApproved(runId: number, deps: CommandDeps, specs: reado
     const shown = toUserFacing(err, deps.log);
     await deps.store.updateRunStatus(runId, 'failed', { code: shown.code, message: deps.redactor.text(shown.message) });
     return { run: (await deps.store.getRun(runId))!, ok: false, text: deps.redactor.text(`${shown.message} [${shown.code}]\nHow to fix: ${shown.fix}`) };
+  } finally {
+    await stopBeat();
   }
 }

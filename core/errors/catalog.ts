@@ -74,6 +74,10 @@ export const errorCatalog = {
     message: 'There is no run {runId}.',
     fix: 'Run "runs" to list recent runs.',
   },
+  AKS_RUN_INTERRUPTED: {
+    message: 'Run {runId} ({command} on {environment}) stopped without finishing: the process running it ended during step "{step}".',
+    fix: 'Nothing was rolled back. Read "runs {runId}" for its journal and check what the step left behind, then ask for the command again.',
+  },
   AKS_AZURE_NOT_CONFIGURED: {
     message: 'The environment {environment} has no Azure access configured (azure.credential is none), so {what} cannot be read.',
     fix: 'Set azure.credential to default for this environment and give the bot an identity (managed identity, AZURE_* variables or az login) with Reader and Cost Management Reader on the subscription.',

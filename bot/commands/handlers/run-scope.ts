@@ -2,6 +2,7 @@ import type { BackupProgress } from '../../../core/backup/types.js';
 import { AppError, isAppError } from '../../../core/errors/app-error.js';
 import type { JsonObject, JsonValue, RunRecord, StepStatus } from '../../../core/store/types.js';
 import type { Args, CommandContext, CommandOutput } from '../types.js';
+import { holdRunAlive } from '../../chat/run-liveness.js';
 
 /** One lifecycle operation per environment at a time (DESIGN: safety invariants); teardown and recreate share it. */
 export const lifecycleLease = (environment: string): string => `lifecycle:${environment}`;
@@ -136,7 +137,8 @@ export async function inRun<R>(ctx: CommandContext, args: Args, spec: ScopedRun<
       ctx.background.start(run.id, spec.plannedSteps);
       return { text: `Queued as run ${run.id} — progress in ${ctx.background.where}.`, data: { queued: { runId: run.id, command: spec.command, environment } } };
     }
-    if (!given) await ctx.store.updateRunStatus(run.id, 'running');
+    // a run started here (not through the launcher, which beats for its runs) beats here: see run-liveness.ts
+    const stopBeat = given ? undefined : (await ctx.store.updateRunStatus(run.id, 'running'), await holdRunAlive(ctx, run.id));
     const renew = setInterval(() => {
       void ctx.store
         .acquireLease(lifecycleLease(environment), holder, LEASE_TTL_MS, ctx.now())
@@ -160,6 +162,7 @@ export async function inRun<R>(ctx: CommandContext, args: Args, spec: ScopedRun<
       }
       throw err;
     } finally {
+      await stopBeat?.();
       clearInterval(renew);
       await ctx.store.releaseLease(lifecycleLease(environment), holder).catch((err: unknown) => ctx.log.warn({ err }, 'lifecycle lease release failed'));
     }
