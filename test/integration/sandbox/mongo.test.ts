@@ -414,14 +414,16 @@ describe('sandbox: FerretDB with the real mongodump/mongorestore', () => {
     const target = `ttl_${suffix}`;
     const refused = await tool(mongorestore, [`--uri=${uri}`, `--nsFrom=${dbName}.*`, `--nsTo=${target}.*`, dir]);
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toContain('Index option "expireAfterSeconds" is not implemented yet');
+    // FerretDB checks the options of an index in Go map order, which is random per run: whichever unsupported one
+    // it meets first is named (mongorestore also sends the legacy "ns" option), so either message proves the limit.
+    expect(refused.stderr).toMatch(/Index option "expireAfterSeconds" is not implemented yet|Index option "ns" is unknown/);
 
     meta.indexes = meta.indexes.filter((ix) => ix.name !== 'expire_ttl');
     meta.indexes.push({ v: 2, key: { _fts: 'text', _ftsx: 1 }, name: 'fname_text', weights: { fname: 1 }, default_language: 'english', language_override: 'language', textIndexVersion: 3 });
     writeFileSync(metaFile, JSON.stringify(meta));
     const text = await tool(mongorestore, [`--uri=${uri}`, '--drop', `--nsFrom=${dbName}.*`, `--nsTo=${target}.*`, dir]);
     expect(text.exitCode).toBe(1);
-    expect(text.stderr).toContain('createIndex error: (IndexNotFound) can\'t find index with key: { _fts: "text" }');
+    expect(text.stderr).toMatch(/createIndex error: \(IndexNotFound\) can't find index with key: \{ _fts: "text" \}|Index option "\w+" is (unknown|not implemented yet)/);
 
     ok(await tool(mongorestore, [`--uri=${uri}`, '--drop', '--noIndexRestore', `--nsFrom=${dbName}.*`, `--nsTo=${target}.*`, dir]));
     expect(diffSnapshots({ rocketchat_room: before.rocketchat_room! }, await snapshot(client.db(target)))).toEqual([]);
