@@ -6,6 +6,7 @@ import { AppError } from '../../../core/errors/app-error.js';
 import type { Logger } from '../../../core/log/logger.js';
 import type { Redactor } from '../../../core/log/redact.js';
 import type { Args, CommandContext, CommandOutput, Handler } from '../types.js';
+import { holdLifecycle } from './run-scope.js';
 
 /** The clients `cost recommend` and `cost apply` need for one environment. */
 export interface RecommendRuntime {
@@ -59,15 +60,22 @@ export function costRecommendHandlers(factory: RecommendRuntimeFactory = recomme
     async apply(args, ctx): Promise<CommandOutput> {
       const { environment, rt } = await runtime(factory, ctx);
       const { applyRecommendation } = await import('../../../core/cost/recommend-apply.js');
-      return applyRecommendation(environment, String(args.id), {
-        ...rt,
-        config: ctx.config,
-        log: ctx.log,
-        now: ctx.now(),
-        audit: ctx.store,
-        actor: ctx.invocation.actor,
-        source: ctx.invocation.source,
-      });
+      // not while a backup, restore, teardown or recreate works on the environment: a teardown detaches disks
+      // that would then look orphaned
+      const lifecycle = await holdLifecycle(ctx, environment, `${ctx.runId !== undefined ? `run ${ctx.runId} ` : ''}(cost apply by ${ctx.invocation.actor})`);
+      try {
+        return await applyRecommendation(environment, String(args.id), {
+          ...rt,
+          config: ctx.config,
+          log: ctx.log,
+          now: ctx.now(),
+          audit: ctx.store,
+          actor: ctx.invocation.actor,
+          source: ctx.invocation.source,
+        });
+      } finally {
+        await lifecycle.release();
+      }
     },
     async applyPlan(args, ctx): Promise<string[]> {
       const { environment, rt } = await runtime(factory, ctx);

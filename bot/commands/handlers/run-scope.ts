@@ -125,27 +125,22 @@ export async function inRun<R>(ctx: CommandContext, args: Args, spec: ScopedRun<
     const run =
       given ??
       (await ctx.store.createRun({ environment, command: spec.command, args: toJson(args), source: ctx.invocation.source, requestedBy: ctx.invocation.actor, status: 'queued' }));
-    const holder = leaseHolder(run);
-    if (!(await ctx.store.acquireLease(lifecycleLease(environment), holder, LEASE_TTL_MS, ctx.now()))) {
-      const busy = await busyError(ctx, environment);
-      if (!given) await ctx.store.updateRunStatus(run.id, 'cancelled', { code: busy.code, message: busy.message });
+    let lifecycle: LifecycleHold;
+    try {
+      lifecycle = await holdLifecycle(ctx, environment, leaseHolder(run));
+    } catch (busy) {
+      if (!given && isAppError(busy)) await ctx.store.updateRunStatus(run.id, 'cancelled', { code: busy.code, message: busy.message });
       throw busy;
     }
     if (!given && ctx.background) {
       // the lease stays taken for the queued run: a second request meanwhile is told who holds the environment
+      lifecycle.stopRenewing();
       await release();
       ctx.background.start(run.id, spec.plannedSteps);
       return { text: `Queued as run ${run.id} — progress in ${ctx.background.where}.`, data: { queued: { runId: run.id, command: spec.command, environment } } };
     }
     // a run started here (not through the launcher, which beats for its runs) beats here: see run-liveness.ts
     const stopBeat = given ? undefined : (await ctx.store.updateRunStatus(run.id, 'running'), await holdRunAlive(ctx, run.id));
-    const renew = setInterval(() => {
-      void ctx.store
-        .acquireLease(lifecycleLease(environment), holder, LEASE_TTL_MS, ctx.now())
-        .then((ok) => (ok ? undefined : ctx.log.error({ runId: run.id, environment }, 'lifecycle lease lost while the run works')))
-        .catch((err: unknown) => ctx.log.warn({ err }, 'lifecycle lease renewal failed'));
-    }, RENEW_EVERY_MS);
-    renew.unref();
     journal = new StepJournal(ctx, run.id);
     try {
       const out = await spec.work(resource, journal);
@@ -163,12 +158,41 @@ export async function inRun<R>(ctx: CommandContext, args: Args, spec: ScopedRun<
       throw err;
     } finally {
       await stopBeat?.();
-      clearInterval(renew);
-      await ctx.store.releaseLease(lifecycleLease(environment), holder).catch((err: unknown) => ctx.log.warn({ err }, 'lifecycle lease release failed'));
+      await lifecycle.release();
     }
   } finally {
     await release();
   }
+}
+
+export interface LifecycleHold {
+  /** Stops renewing but keeps the lease (a queued run keeps the environment until its executor takes over). */
+  stopRenewing(): void;
+  /** Stops renewing and releases the lease. */
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the environment's lifecycle lease for `holder` — refusing with AKS_ENVIRONMENT_BUSY, naming who has it,
+ * when another run holds it — and renews it while the work goes on. Backups, restores and `cost apply` share it
+ * with teardown and recreate, so two of them never change one environment at once.
+ */
+export async function holdLifecycle(ctx: Pick<CommandContext, 'store' | 'log' | 'now'>, environment: string, holder: string): Promise<LifecycleHold> {
+  if (!(await ctx.store.acquireLease(lifecycleLease(environment), holder, LEASE_TTL_MS, ctx.now()))) throw await busyError(ctx, environment);
+  const renew = setInterval(() => {
+    void ctx.store
+      .acquireLease(lifecycleLease(environment), holder, LEASE_TTL_MS, ctx.now())
+      .then((ok) => (ok ? undefined : ctx.log.error({ holder, environment }, 'lifecycle lease lost while the work goes on')))
+      .catch((err: unknown) => ctx.log.warn({ err }, 'lifecycle lease renewal failed'));
+  }, RENEW_EVERY_MS);
+  renew.unref();
+  return {
+    stopRenewing: () => clearInterval(renew),
+    release: async () => {
+      clearInterval(renew);
+      await ctx.store.releaseLease(lifecycleLease(environment), holder).catch((err: unknown) => ctx.log.warn({ err }, 'lifecycle lease release failed'));
+    },
+  };
 }
 
 async function refuseIfBusy(ctx: CommandContext, environment: string, holder: string | undefined): Promise<void> {
@@ -176,7 +200,7 @@ async function refuseIfBusy(ctx: CommandContext, environment: string, holder: st
   if (lease && lease.holder !== holder && lease.expiresAt.getTime() > ctx.now().getTime()) throw await busyError(ctx, environment);
 }
 
-async function busyError(ctx: CommandContext, environment: string): Promise<AppError> {
+async function busyError(ctx: Pick<CommandContext, 'store'>, environment: string): Promise<AppError> {
   const lease = await ctx.store.getLease(lifecycleLease(environment));
   return new AppError('AKS_ENVIRONMENT_BUSY', {
     environment,

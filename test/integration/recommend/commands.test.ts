@@ -226,6 +226,26 @@ describe('cost apply', () => {
     expect(audit.find((a) => a.command === `cost apply ${disk.id}`)).toMatchObject({ actor: 'bob', result: 'ok', detail: expect.stringContaining('DELETE') });
   });
 
+  it('waits its turn: refused while another run holds the environment, and nothing is deleted', async () => {
+    const disk = (await recommendations()).find((x) => x.kind === 'disk-orphaned')!;
+    const asked = await execute(`cost apply --env prod --id ${disk.id}`, cli('bob'), deps, specs);
+    const runId = (asked.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
+    await decideRun({ runId, decision: 'approved', actor: 'alice', via: 'cli' }, deps, specs);
+    expect(await deps.store.acquireLease('lifecycle:prod', 'run 999 (teardown by alice)', 60_000, deps.now())).toBe(true);
+    arm.requests.length = 0;
+    try {
+      const out = await runApproved(runId, deps, specs);
+      expect(out.ok).toBe(false);
+      expect(out.text).toMatch(/AKS_ENVIRONMENT_BUSY/);
+      expect(out.text).toContain('run 999 (teardown by alice)');
+      expect(arm.requests.some((q) => q.method === 'DELETE')).toBe(false);
+      expect(arm.inventory.disk(SUB, 'rg-x', 'old-restore')).toBeDefined();
+    } finally {
+      await deps.store.releaseLease('lifecycle:prod', 'run 999 (teardown by alice)');
+    }
+    expect(await deps.store.getLease('lifecycle:prod')).toBeUndefined();
+  });
+
   it('refuses when the disk got attached between the request and the approval', async () => {
     const disk = (await recommendations()).find((x) => x.kind === 'disk-orphaned')!;
     const asked = await execute(`cost apply --env prod --id ${disk.id}`, cli('bob'), deps, specs);
