@@ -6,7 +6,7 @@ import { createEncryptor } from './crypto/encrypt.js';
 import { hashTap } from './crypto/hash-tap.js';
 import { exitGate } from './exit-gate.js';
 import { archiveBlobName, type ManifestV2, manifestBlobName, manifestSchema, newBackupId } from './manifest.js';
-import { archiveTap, collectionStatsOf, HASH_SCHEME } from './mongo/archive.js';
+import { archiveTap, collectionStatsOf, createdDuringDumpOf, HASH_SCHEME } from './mongo/archive.js';
 import { progressReporter } from './progress.js';
 import type { BackupDeps } from './types.js';
 
@@ -56,6 +56,7 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): P
 
     const summary = await parsed.summary;
     const collections = collectionStatsOf(summary, settings.database);
+    const created = settings.oplog ? createdDuringDumpOf(summary, settings.database) : undefined;
     if (counts && before) {
       const differences = countDifferences(before, await counts(settings.database));
       if (differences.length > 0) throw new AppError('AKS_BACKUP_INCONSISTENT', { backupId: id, differences: differences.slice(0, 5).join('; ') });
@@ -75,6 +76,7 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): P
         serverVersion: summary.serverVersion || 'unknown',
         hashScheme: HASH_SCHEME,
         collections,
+        ...(created ? { createdDuringDump: created } : {}),
       },
       archive: {
         blob: archiveName,

@@ -72,6 +72,12 @@ export const manifestSchema = z.strictObject({
     serverVersion: z.string(),
     hashScheme: z.literal('sum256-sha256-bson/1'),
     collections: z.array(collectionStatSchema),
+    /**
+     * What a restore that replays the dump's oplog may create beyond `collections`: the collections the oplog
+     * writes to that the archive has no documents for (created during the dump), or '*' when the oplog carries a
+     * database command or a transaction, whose collections are not unpacked. Absent: nothing.
+     */
+    createdDuringDump: z.union([z.array(z.string().min(1)), z.literal('*')]).optional(),
   }),
 });
 export type ManifestV2 = z.infer<typeof manifestSchema>;
@@ -137,6 +143,8 @@ export interface CompareOptions {
   readonly countsOnly?: boolean;
   /** The restore replayed the dump's oplog: collections marked changedDuringDump are newer than the manifest. */
   readonly oplogReplayed?: boolean;
+  /** With oplogReplayed: the manifest's createdDuringDump — collections the replay may have added. */
+  readonly createdDuringDump?: readonly string[] | '*';
 }
 
 /** Per-collection differences between two stat lists, as short readable lines (empty when equal). */
@@ -151,6 +159,10 @@ export function compareCollections(expected: readonly ComparableStat[], actual: 
     else if (a.count !== e.count) out.push(`${e.name}: ${a.count} documents, expected ${e.count}`);
     else if (!opts.countsOnly && (a.digest ?? a.sha256) !== (e.digest ?? e.sha256)) out.push(`${e.name}: same count (${e.count}) but different content`);
   }
-  for (const name of got.keys()) out.push(`${name}: not in the backup`);
+  const created = opts.oplogReplayed ? opts.createdDuringDump : undefined;
+  for (const name of got.keys()) {
+    if (created === '*' || created?.includes(name)) continue; // created by the replayed oplog, after the archive's documents
+    out.push(`${name}: not in the backup`);
+  }
   return out;
 }

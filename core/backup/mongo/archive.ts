@@ -431,6 +431,24 @@ export function collectionStatsOf(summary: ArchiveSummary, database: string): Co
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/**
+ * What replaying the dump's oplog can add to `database` beyond the archive's collections: the data collections
+ * the oplog writes to that the archive has no block for (created during the dump), or '*' when a database
+ * command or a transaction is in the oplog (its collections are not unpacked here). Undefined when nothing.
+ */
+export function createdDuringDumpOf(summary: ArchiveSummary, database: string): string[] | '*' | undefined {
+  const touched = Object.entries(summary.oplog?.byNamespace ?? {}).filter(([, n]) => n > 0).map(([ns]) => ns);
+  if (touched.includes(`${database}.$cmd`) || touched.includes('admin.$cmd')) return '*';
+  const listed = new Set(summary.namespaces.filter((n) => n.db === database).map((n) => n.collection));
+  const prefix = `${database}.`;
+  const created = touched
+    .filter((ns) => ns.startsWith(prefix))
+    .map((ns) => ns.slice(prefix.length))
+    .filter((c) => !listed.has(c) && isDataCollection(c, undefined))
+    .sort();
+  return created.length ? created : undefined;
+}
+
 /** Collections whose documents are the data: not views, not system.* (users, profiles, buckets). */
 export function isDataCollection(name: string, type: string | undefined): boolean {
   return !name.startsWith('system.') && (type === undefined || type === '' || type === 'collection');

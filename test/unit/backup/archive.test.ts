@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { BSON, Int32 } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { ArchiveParser, archiveTap, type ArchiveSummary, collectionStatsOf, MultisetDigest, summarizeArchive } from '../../../core/backup/mongo/archive.js';
+import { ArchiveParser, archiveTap, type ArchiveSummary, collectionStatsOf, createdDuringDumpOf, MultisetDigest, summarizeArchive } from '../../../core/backup/mongo/archive.js';
 import { AppError } from '../../../core/errors/app-error.js';
 import { writeArchive } from '../../helpers/mongo-archive.js';
 import { pieces } from './helpers.js';
@@ -110,6 +110,29 @@ describe('mongodump archive parser', () => {
       { name: 'users', count: 2, digest: referenceDigest(msgs(2)) },
     ]);
     expect(collectionStatsOf(s, 'other').map((c) => c.count)).toEqual([9]);
+  });
+
+  it('names the collections the oplog writes to that the archive has no block for (created during the dump)', () => {
+    const withOplog = (oplog: object[]) =>
+      parse(
+        writeArchive({
+          namespaces: [
+            { db: 'rc', collection: 'users', docs: msgs(1) },
+            { db: 'rc', collection: 'empty_at_start', docs: [] },
+            { db: '', collection: 'oplog', docs: oplog },
+          ],
+        }),
+      );
+    const s = withOplog([
+      { op: 'i', ns: 'rc.users', o: { _id: 'u2' } },
+      { op: 'i', ns: 'rc.rocketchat_new', o: { _id: 'n1' } },
+      { op: 'i', ns: 'rc.empty_at_start', o: { _id: 'e1' } },
+      { op: 'i', ns: 'other.elsewhere', o: { _id: 'x' } },
+      { op: 'i', ns: 'rc.system.js', o: { _id: 'f' } },
+    ]);
+    expect(createdDuringDumpOf(s, 'rc')).toEqual(['rocketchat_new']);
+    expect(createdDuringDumpOf(withOplog([{ op: 'c', ns: 'rc.$cmd', o: { create: 'rocketchat_new' } }]), 'rc')).toBe('*');
+    expect(createdDuringDumpOf(withOplog([{ op: 'i', ns: 'rc.users', o: { _id: 'u3' } }]), 'rc')).toBeUndefined();
   });
 
   it('a transaction or command in the oplog marks every collection of the database', () => {

@@ -81,6 +81,19 @@ describe('manifest', () => {
     expect(compareCollections(exp, exp)).toEqual([]);
   });
 
+  it('after an oplog replay, tolerates the collections the dump recorded as created during it — and only after one', () => {
+    const exp = [{ name: 'a', count: 1, digest: h('1') }];
+    const got = [
+      { name: 'a', count: 1, digest: h('1') },
+      { name: 'fresh', count: 3, digest: h('3') },
+    ];
+    expect(compareCollections(exp, got, { oplogReplayed: true, createdDuringDump: ['fresh'] })).toEqual([]);
+    expect(compareCollections(exp, got, { oplogReplayed: true, createdDuringDump: '*' })).toEqual([]);
+    expect(compareCollections(exp, got, { oplogReplayed: true, createdDuringDump: ['other'] })).toEqual(['fresh: not in the backup']);
+    // a drill restores without replay: nothing may be new
+    expect(compareCollections(exp, got, { oplogReplayed: false, createdDuringDump: ['fresh'] })).toEqual(['fresh: not in the backup']);
+  });
+
   it('compares counts only for a version 1 manifest, and skips collections the replayed oplog changed', () => {
     const v1 = [{ name: 'a', count: 1, sha256: h('1') }];
     expect(compareCollections(v1, [{ name: 'a', count: 1, digest: h('7') }], { countsOnly: true })).toEqual([]);
