@@ -113,7 +113,7 @@ describe('mongodump archive parser', () => {
   });
 
   it('names the collections the oplog writes to that the archive has no block for (created during the dump)', () => {
-    const withOplog = (oplog: object[]) =>
+    const withOplog = (oplog: Record<string, unknown>[]) =>
       parse(
         writeArchive({
           namespaces: [
