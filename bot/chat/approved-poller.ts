@@ -6,7 +6,8 @@ import { sweepInterruptedRuns } from './run-liveness.js';
 // Approvals decided in chat, by button or by email link start their run in this process right away. "approve 42"
 // from the CLI is another process that only records the decision; so does a second bot. This poller is what
 // starts those runs: it finds runs approved but not started and hands each to the same launcher chat uses. The
-// launcher's claim (a store lease) makes the start happen once, whoever sees the run first.
+// launcher's claim (a store lease) makes the start happen once, whoever sees the run first. Each pass also marks
+// runs whose executing process died as interrupted (run-liveness.ts): the same "runs nobody is working on" sweep.
 
 /** A background run still queued this long after it was created lost the process that queued it. */
 export const ORPHAN_AFTER_MS = 2 * 60_000;

@@ -16,6 +16,17 @@ export const sha256 = (data: Uint8Array | string): string => createHash('sha256'
  * rooms, messages with unicode, reactions, threads and one document over 1 MB, subscriptions, GridFS uploads with
  * binary files, and typed numbers (Int32, Double, Long) that must survive as their types. `messages` scales it.
  */
+/** The collections seedRocketChat writes, sorted by name (as listCollections and the manifest list them). */
+export const SEEDED_COLLECTIONS = [
+  'rocketchat_avatars',
+  'rocketchat_message',
+  'rocketchat_room',
+  'rocketchat_subscription',
+  'rocketchat_uploads.chunks',
+  'rocketchat_uploads.files',
+  'users',
+] as const;
+
 export async function seedRocketChat(db: Db, opts: { messages?: number; bigDocBytes?: number } = {}): Promise<{ uploads: Record<string, string> }> {
   const t0 = Date.parse('2026-05-01T08:00:00.000Z');
   const names = ['rocket.cat', 'admin', 'zoe', 'taro', 'muhammad'];

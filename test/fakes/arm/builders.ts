@@ -26,3 +26,18 @@ export function dailyCosts(from: string, days: number, perDay: (i: number) => nu
   }
   return out;
 }
+
+/**
+ * The `environments:` block of a test configuration: `prod` on the fake ARM (its CA written to caFile) and `local`
+ * without Azure access, so a test covers both "reads Azure" and "says Azure is not configured".
+ */
+export function fakeArmEnvironmentsYaml(armUrl: string, caFile: string, prodCredit = '{ monthlyUsd: 150, safetyMarginUsd: 10, billingPeriodStartDay: 14 }'): string {
+  return `environments:
+  prod:
+    azure: { subscriptionId: ${SUB}, location: westeurope, durableResourceGroup: rg-d, clusterResourceGroup: rg-c, clusterName: aks, armEndpoint: "${armUrl}", armCaFile: "${caFile}" }
+    credit: ${prodCredit}
+  local:
+    azure: { subscriptionId: 00000000-0000-0000-0000-000000000000, location: local, durableResourceGroup: rg-d, clusterResourceGroup: rg-c, clusterName: aks, credential: none }
+    credit: { monthlyUsd: 50 }
+`;
+}

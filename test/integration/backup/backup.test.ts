@@ -7,7 +7,7 @@ import { listSets } from '../../../core/backup/read-set.js';
 import { drillBackup, restoreBackup, verifyBackup } from '../../../core/backup/restore.js';
 import type { BackupDeps } from '../../../core/backup/types.js';
 import { AppError } from '../../../core/errors/app-error.js';
-import { gridfsHashes, seedRocketChat, snapshot } from '../../helpers/rocketchat-data.js';
+import { gridfsHashes, seedRocketChat, snapshot, SEEDED_COLLECTIONS } from '../../helpers/rocketchat-data.js';
 import { chunkLayout, flipByte, readBlob, swapChunks, writeBlob } from './archive-edit.js';
 import { type BackupSandbox, backupSandbox } from './setup.js';
 import { codeOf } from '../../helpers/errors.js';
@@ -39,15 +39,7 @@ describe('MongoDB backups: FerretDB → mongodump → encrypt → Azurite, and b
   });
 
   it('writes the archive and then a complete manifest beside it', async () => {
-    expect(good.mongo.collections.map((c) => c.name)).toEqual([
-      'rocketchat_avatars',
-      'rocketchat_message',
-      'rocketchat_room',
-      'rocketchat_subscription',
-      'rocketchat_uploads.chunks',
-      'rocketchat_uploads.files',
-      'users',
-    ]);
+    expect(good.mongo.collections.map((c) => c.name)).toEqual([...SEEDED_COLLECTIONS]);
     expect(good.mongo.collections.find((c) => c.name === 'rocketchat_message')?.count).toBe(151);
     expect(good.mongo).toMatchObject({ database: dbName, oplog: false, consistency: 'counts-unchanged', hashScheme: 'sum256-sha256-bson/1', serverVersion: expect.stringMatching(/^\d+\./) });
     expect(good.manifestVersion).toBe(2);

@@ -10,7 +10,7 @@ import { openSqliteStore } from '../../../core/store/sqlite.js';
 import { azureAccessFactory } from '../../../scheduler/azure-access.js';
 import { healthTick } from '../../../scheduler/health-job.js';
 import { startWatch } from '../../../scheduler/watch.js';
-import { SUB, cluster, vsSubscription } from '../../fakes/arm/builders.js';
+import { SUB, cluster, vsSubscription, fakeArmEnvironmentsYaml } from '../../fakes/arm/builders.js';
 import { startFakeArm, type FakeArm } from '../../fakes/arm/server.js';
 import { EMAIL_CONFIG_YAML, MemoryStream, testConfig } from '../../helpers/deps.js';
 import { codeOf, fakeCredential } from '../../helpers/errors.js';
@@ -39,14 +39,7 @@ access:
 watch:
   recovery: { maxReconcileAttempts: 3, reconcileIntervalMinutes: 30, escalationGraceMinutes: 120 }
 ${EMAIL_CONFIG_YAML}
-environments:
-  prod:
-    azure: { subscriptionId: ${SUB}, location: westeurope, durableResourceGroup: rg-d, clusterResourceGroup: rg-c, clusterName: aks, armEndpoint: "${arm.url}", armCaFile: "${join(dir, 'ca.pem')}" }
-    credit: { monthlyUsd: 150 }
-  local:
-    azure: { subscriptionId: 00000000-0000-0000-0000-000000000000, location: local, durableResourceGroup: rg-d, clusterResourceGroup: rg-c, clusterName: aks, credential: none }
-    credit: { monthlyUsd: 50 }
-`;
+${fakeArmEnvironmentsYaml(arm.url, join(dir, 'ca.pem'), '{ monthlyUsd: 150 }')}`;
 });
 afterAll(async () => {
   await arm.close();

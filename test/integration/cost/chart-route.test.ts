@@ -9,7 +9,7 @@ import type { TokenCredential } from '../../../core/azure/clients.js';
 import { readerFactory } from '../../../core/azure/for-environment.js';
 import { CHART_COLORS } from '../../../core/cost/chart.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';
-import { SUB, dailyCosts, vsSubscription } from '../../fakes/arm/builders.js';
+import { SUB, dailyCosts, vsSubscription, fakeArmEnvironmentsYaml } from '../../fakes/arm/builders.js';
 import { startFakeArm, type FakeArm } from '../../fakes/arm/server.js';
 
 /** GET /charts/cost/<env>.png through buildApp, the ARM client module and the FAKE ARM (unmodified SDKs). */
@@ -40,14 +40,7 @@ email:
   smtp: { host: 127.0.0.1, port: 2525 }
   from: bot@example.org
   to: [ops@example.org]
-environments:
-  prod:
-    azure: { subscriptionId: ${SUB}, location: westeurope, durableResourceGroup: rg-d, clusterResourceGroup: rg-c, clusterName: aks, armEndpoint: "${arm.url}", armCaFile: "${join(dir, 'ca.pem')}" }
-    credit: { monthlyUsd: 150, safetyMarginUsd: 10, billingPeriodStartDay: 14 }
-  local:
-    azure: { subscriptionId: 00000000-0000-0000-0000-000000000000, location: local, durableResourceGroup: rg-d, clusterResourceGroup: rg-c, clusterName: aks, credential: none }
-    credit: { monthlyUsd: 50 }
-`;
+${fakeArmEnvironmentsYaml(arm.url, join(dir, 'ca.pem'))}`;
 });
 afterAll(async () => {
   await arm.close();
