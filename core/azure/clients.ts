@@ -6,6 +6,7 @@ import { CostManagementClient } from '@azure/arm-costmanagement';
 import { SubscriptionClient } from '@azure/arm-resources-subscriptions';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { EnvironmentConfig } from '../config/schema.js';
+import { requestTimeoutOptions } from './request-timeout.js';
 
 export type { TokenCredential };
 
@@ -24,6 +25,8 @@ export interface ArmClientOptions {
   readonly ca?: string;
   /** The SDK pipeline's own retry policies (429 with Retry-After, 5xx with backoff) do the retrying. */
   readonly retry?: RetryOptions;
+  /** How long one request may wait for its response; default AZURE_REQUEST_TIMEOUT_MS. */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface ArmClients {
@@ -35,9 +38,13 @@ export interface ArmClients {
   readonly aks: ContainerServiceClient;
 }
 
-/** The options every ARM SDK client of the bot gets: endpoint and CA (the fake ARM), the pipeline's retry policy. */
+/**
+ * The options every ARM SDK client of the bot gets: endpoint and CA (the fake ARM), the pipeline's retry policy,
+ * and a response timeout (the SDKs have none).
+ */
 export function armClientOptions(opts: ArmClientOptions) {
   return {
+    ...requestTimeoutOptions(opts.requestTimeoutMs),
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     ...(opts.ca ? { tlsOptions: { ca: opts.ca } } : {}),
     ...(opts.retry ? { retryOptions: { ...opts.retry } } : {}),

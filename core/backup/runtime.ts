@@ -3,6 +3,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { SecretClient } from '@azure/keyvault-secrets';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { Config, EnvironmentConfig } from '../config/schema.js';
+import { requestTimeoutOptions } from '../azure/request-timeout.js';
 import { AppError } from '../errors/app-error.js';
 import { createExec } from '../exec/exec.js';
 import { createStreamExec } from '../exec/stream.js';
@@ -45,17 +46,19 @@ export function backupRuntimeFactory(opts: { credential?: TokenCredential; env?:
     if (!envCfg) throw new AppError('AKS_UNKNOWN_ENVIRONMENT', { environment, known: Object.keys(ctx.config.environments).join(', ') });
     const b = envCfg.backup;
     // loaded on first use: these SDKs take about a second to import, which every CLI call would otherwise pay
-    const [{ DefaultAzureCredential }, { KeyClient }, { BlobServiceClient, StorageSharedKeyCredential }, { keyVaultKeyWrapper }] = await Promise.all([
+    const [{ DefaultAzureCredential }, { KeyClient }, { StorageSharedKeyCredential }, { keyVaultKeyWrapper }, { blobServiceClient }] = await Promise.all([
       import('@azure/identity'),
       import('@azure/keyvault-keys'),
       import('@azure/storage-blob'),
       import('./crypto/key-vault-wrapper.js'),
+      import('./blob-client.js'),
     ]);
     const notConfigured = (reason: string) => new AppError('AKS_BACKUP_NOT_CONFIGURED', { environment, reason });
     if (!b.keyVaultUrl) throw notConfigured('keyVaultUrl is not set (the data keys are wrapped by a Key Vault key)');
     const credential = opts.credential ?? (envCfg.azure.credential === 'none' ? undefined : new DefaultAzureCredential(envCfg.azure.tenantId ? { tenantId: envCfg.azure.tenantId } : {}));
     if (!credential) throw notConfigured('azure.credential is none, so Key Vault cannot be reached');
     const kvOptions = {
+      ...requestTimeoutOptions(),
       ...(b.keyVaultCaFile ? { tlsOptions: { ca: readFileSync(b.keyVaultCaFile, 'utf8') } } : {}),
       // a vault outside *.vault.azure.net (an emulator) cannot pass the SDK's resource check
       ...(new URL(b.keyVaultUrl).hostname.endsWith('.vault.azure.net') ? {} : { disableChallengeResourceVerification: true }),
@@ -67,14 +70,14 @@ export function backupRuntimeFactory(opts: { credential?: TokenCredential; env?:
 
     let service: BlobServiceClient;
     if (b.storageConnectionString) {
-      service = BlobServiceClient.fromConnectionString(await resolveSecret(b.storageConnectionString, secretDeps));
+      service = blobServiceClient({ connectionString: await resolveSecret(b.storageConnectionString, secretDeps) });
     } else if (b.storageAccountUrl && b.storageKey) {
       const url = new URL(b.storageAccountUrl);
       // Azurite-style URLs carry the account in the path; Azure's in the host name
       const account = url.hostname.endsWith('.blob.core.windows.net') ? url.hostname.split('.')[0]! : url.pathname.split('/')[1] ?? '';
-      service = new BlobServiceClient(b.storageAccountUrl, new StorageSharedKeyCredential(account, await resolveSecret(b.storageKey, secretDeps)));
+      service = blobServiceClient({ url: b.storageAccountUrl, credential: new StorageSharedKeyCredential(account, await resolveSecret(b.storageKey, secretDeps)) });
     } else if (b.storageAccountUrl) {
-      service = new BlobServiceClient(b.storageAccountUrl, credential);
+      service = blobServiceClient({ url: b.storageAccountUrl, credential });
     } else {
       throw notConfigured('neither storageAccountUrl nor storageConnectionString is set');
     }

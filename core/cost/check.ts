@@ -10,6 +10,7 @@ import { renderCostChart } from './chart.js';
 import { billingPeriod, DAY_MS, type BillingPeriod } from './period.js';
 import { chartInputFromReport } from './plan-report.js';
 import { comparePolicies, planTeardown, type Plan, type PolicyOutcome } from './planner.js';
+import { allSettledOrThrow } from '../util/settle.js';
 
 export interface CostCheckDeps {
   readonly reader: AzureReader;
@@ -53,7 +54,7 @@ export async function runCostCheck(environment: string, deps: CostCheckDeps): Pr
   if (!env) throw new RangeError(`unknown environment ${environment}`); // the registry validates --env first
   const { now } = deps;
   const period = billingPeriod(now, env.credit.billingPeriodStartDay);
-  const [rows, forecast] = await Promise.all([
+  const [rows, forecast] = await allSettledOrThrow([
     deps.reader.dailyCost({ from: period.start, to: now }),
     // Cost Management's `to` is inclusive: the last day of the period.
     deps.reader.forecast({ from: period.start, to: new Date(period.end.getTime() - DAY_MS) }),

@@ -3,6 +3,7 @@
 // node` shows under "Allocated resources"), so the bot does not parse quantities itself.
 import { CoreV1Api, topNodes, type KubeConfig } from '@kubernetes/client-node';
 import type { ClusterView, NodeUsage } from './recommend-rules.js';
+import { allSettledOrThrow } from '../util/settle.js';
 
 /** AKS labels every node with its agent pool (both spellings exist; the prefixed one is current). */
 const POOL_LABELS = ['kubernetes.azure.com/agentpool', 'agentpool'];
@@ -11,7 +12,7 @@ const num = (v: number | bigint) => Number(v);
 
 export async function readClusterUsage(kc: KubeConfig): Promise<Pick<ClusterView, 'nodes' | 'pvDiskIds' | 'pvNames'>> {
   const core = kc.makeApiClient(CoreV1Api);
-  const [status, pvs] = await Promise.all([topNodes(core), core.listPersistentVolume()]);
+  const [status, pvs] = await allSettledOrThrow([topNodes(core), core.listPersistentVolume()]);
   const nodes: NodeUsage[] = status.map((s) => {
     const labels = s.Node.metadata?.labels ?? {};
     return {

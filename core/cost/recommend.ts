@@ -10,6 +10,7 @@ import { billingPeriod, DAY_MS } from './period.js';
 import { readClusterUsage } from './recommend-kube.js';
 import { recommend, type ClusterView, type RecommendInput } from './recommend-rules.js';
 import type { Recommendation, RecommendationSet } from './recommend-types.js';
+import { allSettledOrThrow } from '../util/settle.js';
 
 export interface RecommendDeps {
   readonly inventory: AzureInventory;
@@ -34,7 +35,7 @@ export async function gatherRecommendations(environment: string, deps: Recommend
   if (!env) throw new AppError('AKS_UNKNOWN_ENVIRONMENT', { environment, known: Object.keys(deps.config.environments).join(', ') });
   const { inventory, now } = deps;
   const period = billingPeriod(now, env.credit.billingPeriodStartDay);
-  const [disks, snapshots, publicIps, pools, costs] = await Promise.all([
+  const [disks, snapshots, publicIps, pools, costs] = await allSettledOrThrow([
     inventory.listDisks(),
     inventory.listSnapshots(),
     inventory.listPublicIps(),

@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { OutboxStore } from '../store/types.js';
 import { alertRecipients, escalationRecipients } from './alerts.js';
 import { decideRecovery, type RecoveryDecision, type RecoveryPolicy, type RecoveryState } from './recovery.js';
+import { allSettledOrThrow } from '../util/settle.js';
 
 export interface RecoveryTickDeps {
   readonly environment: string;
@@ -64,7 +65,7 @@ export async function recoveryTick(state: RecoveryState, deps: RecoveryTickDeps)
   if (!env) throw new RangeError(`unknown environment ${deps.environment}`);
   const [sub, cluster] = deps.observed
     ? [deps.observed.subscription, deps.observed.cluster]
-    : await Promise.all([deps.reader.getSubscription(), deps.reader.getCluster(env.azure.clusterResourceGroup, env.azure.clusterName)]);
+    : await allSettledOrThrow([deps.reader.getSubscription(), deps.reader.getCluster(env.azure.clusterResourceGroup, env.azure.clusterName)]);
   const policy = deps.policy ?? { maxReconcileAttempts: 3, reconcileIntervalMinutes: 30, escalationGraceMinutes: 120, recreateUnattended: env.teardown.unattended };
   const decision = decideRecovery(state, { at: deps.now, subscription: sub.state, clusterProvisioningState: cluster?.provisioningState }, policy);
   deps.log.info({ environment: deps.environment, phase: decision.next.phase, actions: decision.actions.map((a) => a.kind), reason: decision.reason }, 'recovery decision');

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyClient } from '@azure/keyvault-keys';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wireChat, type ChatWiring } from '../../../bot/chat/wire.js';
@@ -20,6 +18,7 @@ import { seedRocketChat } from '../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../sandbox/use.js';
 import { until } from '../chat/builders.js';
 import { sandboxBackupYaml, sandboxCredential } from '../backup/setup.js';
+import { sandboxKeyVaultOptions, sandboxBlobService } from '../../helpers/azure-clients.js';
 
 /**
  * "aks backup run" in chat, end to end against the contract-checked fake Rocket.Chat and a real backup (FerretDB,
@@ -67,9 +66,9 @@ describe('backup progress in the chat progress message', () => {
     mongo = new MongoClient(sb.ferretdb.uri!);
     await seedRocketChat(mongo.db(db), { messages: 60 });
     connectionString = sb.azurite.connectionString!;
-    await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(`chatprog-${suffix}`).create();
+    await sandboxBlobService(connectionString).getContainerClient(`chatprog-${suffix}`).create();
     const keyName = `chatprog-kek-${suffix}`;
-    const kv = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, { disableChallengeResourceVerification: true, tlsOptions: { ca: readFileSync(sb.keyvault.caFile!, 'utf8') } });
+    const kv = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, sandboxKeyVaultOptions(sb.keyvault.caFile!));
     await kv.createRsaKey(keyName, { keySize: 2048 });
     const yaml = `
 bot: { defaultEnvironment: local }
@@ -104,7 +103,7 @@ ${sandboxBackupYaml(sb, { container: `chatprog-${suffix}`, keyName, database: db
     chat?.adapter.stop();
     await chat?.launcher.idle();
     await rc?.close();
-    if (connectionString) await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(`chatprog-${suffix}`).deleteIfExists();
+    if (connectionString) await sandboxBlobService(connectionString).getContainerClient(`chatprog-${suffix}`).deleteIfExists();
     await mongo?.db(db).dropDatabase();
     await mongo?.close();
   });

@@ -6,7 +6,6 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +21,7 @@ import { testConfig, testDeps } from '../../helpers/deps.js';
 import { seedRocketChat, snapshot } from '../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../sandbox/use.js';
 import { sandboxBackupYaml, sandboxCredential } from '../backup/setup.js';
+import { sandboxKeyVaultOptions, sandboxBlobService } from '../../helpers/azure-clients.js';
 
 /**
  * `executor: { kind: kubernetes }` from a YAML configuration to a working BackupDeps: one kubeconfig (the exec
@@ -52,9 +52,9 @@ describe('backup runtime with executor kind kubernetes (sandbox apiserver + exec
     mongo = new MongoClient(sb.ferretdb.uri!);
     await seedRocketChat(mongo.db(dbName), { messages: 40 });
     connectionString = sb.azurite.connectionString!;
-    await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(`wire-${suffix}`).create();
+    await sandboxBlobService(connectionString).getContainerClient(`wire-${suffix}`).create();
     const keyName = `wire-kek-${suffix}`;
-    const kv = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, { disableChallengeResourceVerification: true, tlsOptions: { ca: readFileSync(sb.keyvault.caFile!, 'utf8') } });
+    const kv = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, sandboxKeyVaultOptions(sb.keyvault.caFile!));
     await kv.createRsaKey(keyName, { keySize: 2048 });
 
     const upstream = new KubeConfig();
@@ -117,7 +117,7 @@ ${sandboxBackupYaml(sb, { container: `wire-${suffix}`, keyName, database: dbName
     await fake?.close();
     if (tmp) await rm(tmp, { recursive: true, force: true });
     await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
-    if (connectionString) await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(`wire-${suffix}`).deleteIfExists();
+    if (connectionString) await sandboxBlobService(connectionString).getContainerClient(`wire-${suffix}`).deleteIfExists();
     if (mongo) {
       for (const d of (await mongo.db().admin().listDatabases()).databases) if (d.name.includes(suffix)) await mongo.db(d.name).dropDatabase();
       await mongo.close();
@@ -216,7 +216,7 @@ ${sandboxBackupYaml(sb, { container: `wire-${suffix}`, keyName, database: dbName
 
   it('a kubeconfig referenced as { keyVault: name } is read from the environment\'s Key Vault', async () => {
     const sb = await useSandbox(['keyvault']);
-    const secrets = new SecretClient(sb.keyvault.vaultUrl!, sandboxCredential, { disableChallengeResourceVerification: true, tlsOptions: { ca: readFileSync(sb.keyvault.caFile!, 'utf8') } });
+    const secrets = new SecretClient(sb.keyvault.vaultUrl!, sandboxCredential, sandboxKeyVaultOptions(sb.keyvault.caFile!));
     await secrets.setSecret(`wire-kubeconfig-${suffix}`, readFileSync(kubeconfigPath, 'utf8'));
     const rt = await backupRuntimeFactory({ credential: sandboxCredential, env })('wired', ctxFor(baseYaml(podExecutor, `    kubernetes: { kubeconfig: { keyVault: wire-kubeconfig-${suffix} } }`)));
     expect(rt.deps.versions.chart).toBe('rocketchat-7.0.2');

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { KeyClient } from '@azure/keyvault-keys';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { readFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupHandlers } from '../../../bot/commands/handlers/backup.js';
@@ -12,6 +10,7 @@ import { testConfig, testDeps } from '../../helpers/deps.js';
 import { seedRocketChat } from '../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../sandbox/use.js';
 import { sandboxBackupYaml, sandboxCredential } from './setup.js';
+import { sandboxKeyVaultOptions, sandboxBlobService } from '../../helpers/azure-clients.js';
 
 /** The commands end to end from a YAML configuration: the same path the bot takes, with the sandbox as Azure. */
 describe('backup commands from configuration (sandbox)', () => {
@@ -28,7 +27,7 @@ describe('backup commands from configuration (sandbox)', () => {
     await seedRocketChat(mongo.db(db), { messages: 50 });
     connectionString = sb.azurite.connectionString!;
     const keyName = `cmd-kek-${suffix}`;
-    const kv = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, { disableChallengeResourceVerification: true, tlsOptions: { ca: readFileSync(sb.keyvault.caFile!, 'utf8') } });
+    const kv = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, sandboxKeyVaultOptions(sb.keyvault.caFile!));
     await kv.createRsaKey(keyName, { keySize: 2048 });
     const yaml = `
 bot: { defaultEnvironment: local }
@@ -39,14 +38,14 @@ environments:
     credit: { monthlyUsd: 100 }
 ${sandboxBackupYaml(sb, { container: `cmd-${suffix}`, keyName, database: db, extra: '      retention: { daily: 1, weekly: 0, monthly: 0, incompleteGraceHours: 1 }\n' })}`;
     const env = { TEST_BLOB_CONN: connectionString, TEST_MONGO_URI: sb.ferretdb.uri! };
-    await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(`cmd-${suffix}`).create();
+    await sandboxBlobService(connectionString).getContainerClient(`cmd-${suffix}`).create();
     const deps = testDeps({ config: testConfig(yaml), now: new Date() });
     ctx = { ...deps, invocation: { actor: 'alice', source: 'cli' }, environment: 'local' };
     handlers = backupHandlers(backupRuntimeFactory({ credential: sandboxCredential, env }));
   });
 
   afterAll(async () => {
-    await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(`cmd-${suffix}`).deleteIfExists();
+    await sandboxBlobService(connectionString).getContainerClient(`cmd-${suffix}`).deleteIfExists();
     await mongo?.db(db).dropDatabase();
     await mongo?.close();
   });

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { KeyClient } from '@azure/keyvault-keys';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import { MongoClient } from 'mongodb';
 import { keyVaultKeyWrapper } from '../../../core/backup/crypto/key-vault-wrapper.js';
 import { driverInspector } from '../../../core/backup/mongo/content.js';
@@ -13,6 +12,7 @@ import { createLogger } from '../../../core/log/logger.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { MemoryStream } from '../../helpers/deps.js';
 import { useSandbox } from '../../sandbox/use.js';
+import { sandboxBlobService, sandboxKeyVaultOptions } from '../../helpers/azure-clients.js';
 
 // the SDK's TokenCredential type, without importing @azure/core-auth (not a direct dependency)
 type TokenCredential = ConstructorParameters<typeof KeyClient>[1];
@@ -39,11 +39,10 @@ export async function backupSandbox(suffix: string, database: string): Promise<B
   const sb = await useSandbox(['ferretdb', 'mongo-tools', 'azurite', 'keyvault']);
   const uri = sb.ferretdb.uri!;
   const mongo = new MongoClient(uri);
-  const service = BlobServiceClient.fromConnectionString(sb.azurite.connectionString!);
+  const service = sandboxBlobService(sb.azurite.connectionString!);
   const container = service.getContainerClient(`backups-${suffix}`);
   await container.createIfNotExists();
-  const ca = readFileSync(sb.keyvault.caFile!, 'utf8');
-  const kvOptions = { disableChallengeResourceVerification: true, tlsOptions: { ca } };
+  const kvOptions = sandboxKeyVaultOptions(sb.keyvault.caFile!);
   const keys = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, kvOptions);
   const keyName = `backup-kek-${randomUUID().slice(0, 8)}`;
   await keys.createRsaKey(keyName, { keySize: 2048 });

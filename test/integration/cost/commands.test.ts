@@ -100,6 +100,10 @@ describe('cost', () => {
     const reply = await execute('cost --env prod', cli, deps, specs);
     expect(reply.code).toBe('AKS_AZURE_REQUEST_FAILED');
     expect(reply.text).not.toMatch(/at .*\.js:\d+/); // no stack trace in chat
+    // the answer came after every read settled: no query is still retrying behind it
+    const settled = arm.requests.length;
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(arm.requests.length).toBe(settled);
   }, 60_000);
 });
 

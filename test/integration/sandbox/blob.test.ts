@@ -1,8 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BlobServiceClient, type ContainerClient, RestError } from '@azure/storage-blob';
+import { type ContainerClient, RestError } from '@azure/storage-blob';
 import { useSandbox } from '../../sandbox/use.js';
+import { sandboxBlobService } from '../../helpers/azure-clients.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const blockId = (i: number): string => Buffer.from(`block-${String(i).padStart(6, '0')}`).toString('base64');
@@ -22,7 +23,7 @@ describe('sandbox: Azurite blob storage', () => {
 
   beforeAll(async () => {
     const sb = await useSandbox(['azurite']);
-    const service = BlobServiceClient.fromConnectionString(sb.azurite.connectionString!);
+    const service = sandboxBlobService(sb.azurite.connectionString!);
     container = service.getContainerClient(`sandbox-${randomUUID()}`);
     await container.create();
   });

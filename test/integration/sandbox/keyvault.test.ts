@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import { useSandbox } from '../../sandbox/use.js';
+import { sandboxKeyVaultOptions } from '../../helpers/azure-clients.js';
 
 /**
  * The sandbox Key Vault is a FAKE speaking the Key Vault REST API (lowkey-vault is not served by the registry
@@ -69,15 +70,17 @@ async function statusOf(p: Promise<unknown>): Promise<number> {
 describe('sandbox: Key Vault (fake) through the unmodified Azure SDK clients', () => {
   let vaultUrl: string;
   let ca: string;
+  let caFile: string;
   let secrets: SecretClient;
   let keys: KeyClient;
 
   beforeAll(async () => {
     const sb = await useSandbox(['keyvault']);
     vaultUrl = sb.keyvault.vaultUrl!;
-    ca = readFileSync(sb.keyvault.caFile!, 'utf8');
+    caFile = sb.keyvault.caFile!;
+    ca = readFileSync(caFile, 'utf8');
     // trust the sandbox CA for these clients only; the vault URL is not *.vault.azure.net, hence no resource check
-    const options = { disableChallengeResourceVerification: true, tlsOptions: { ca } };
+    const options = sandboxKeyVaultOptions(caFile);
     secrets = new SecretClient(vaultUrl, credential, options);
     keys = new KeyClient(vaultUrl, credential, options);
   });
@@ -154,7 +157,7 @@ describe('sandbox: Key Vault (fake) through the unmodified Azure SDK clients', (
   it('wraps and unwraps a data key with RSA-OAEP-256 (envelope encryption)', async () => {
     const key = await keys.createRsaKey(`backup-kek-${randomUUID().slice(0, 8)}`, { keySize: 2048 });
     expect(key.keyType).toBe('RSA');
-    const crypto = new CryptographyClient(key.id!, credential, { disableChallengeResourceVerification: true, tlsOptions: { ca } });
+    const crypto = new CryptographyClient(key.id!, credential, sandboxKeyVaultOptions(caFile));
 
     const dek = randomBytes(32);
     const wrapped = await crypto.wrapKey('RSA-OAEP-256', dek);
@@ -202,7 +205,7 @@ describe('sandbox: Key Vault (fake) through the unmodified Azure SDK clients', (
   it('refuses an operation the key does not allow', async () => {
     const key = await keys.createRsaKey(`enc-only-${randomUUID().slice(0, 8)}`, { keyOps: ['encrypt', 'decrypt'] });
     // the SDK reads key_ops from the key it fetched and refuses before asking the vault ...
-    const crypto = new CryptographyClient(key.id!, credential, { disableChallengeResourceVerification: true, tlsOptions: { ca } });
+    const crypto = new CryptographyClient(key.id!, credential, sandboxKeyVaultOptions(caFile));
     await expect(crypto.unwrapKey('RSA-OAEP-256', randomBytes(256))).rejects.toThrow(/unwrapKey/);
     // ... and the vault refuses too when asked directly
     const res = await rawPost(`${key.id}/unwrapkey?api-version=7.5`, ca, { alg: 'RSA-OAEP-256', value: randomBytes(256).toString('base64url') });

@@ -636,8 +636,11 @@ const server = createServer({ cert: readFileSync(certFile), key: readFileSync(ke
   });
 });
 
+// arrival and answer both logged, so a request that never got its answer shows in the log's tail
 server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-  res.on('finish', () => console.log(`${req.method} ${req.url} ${res.statusCode}`));
+  const t0 = Date.now();
+  console.log(`→ ${req.method} ${req.url}`);
+  res.on('finish', () => console.log(`← ${req.method} ${req.url} ${res.statusCode} ${Date.now() - t0} ms`));
 });
 
 server.listen(port, host, () => {
