@@ -8,7 +8,9 @@ export default function setup(): () => Promise<void> {
   const owner = `vitest-${process.pid}-${Date.now()}`;
   process.env.AKS_SANDBOX_OWNER = owner;
   return async () => {
-    const stopped = await new Harness({ owner }).down([], { onlyOwner: owner });
+    const harness = new Harness({ owner });
+    for (const problem of await harness.diagnose(owner)) process.stderr.write(`sandbox: ${problem}\n`);
+    const stopped = await harness.down([], { onlyOwner: owner });
     if (stopped.length) process.stderr.write(`sandbox: stopped ${stopped.join(', ')}\n`);
   };
 }

@@ -268,7 +268,10 @@ export class Harness {
       const state = this.readState();
       for (const c of order) {
         const existing = state[c.name];
-        if (existing && existing.version === c.version && this.running(existing)) continue;
+        if (existing && existing.version === c.version && this.running(existing)) {
+          if (await this.answers(c, existing)) continue;
+          this.log(`[${c.name}] its processes are alive but it does not answer; restarting it.\n${this.describe(existing)}`);
+        }
         if (existing) await this.stopOne(c.name, existing);
         delete state[c.name];
         const spawned: ProcessRecord[] = [];
@@ -297,6 +300,52 @@ export class Harness {
       for (const c of order) out[c.name] = state[c.name]!.endpoints;
       return out;
     });
+  }
+
+  /** A service with a probe must answer one of three tries a second apart; one without a probe is trusted. */
+  private async answers(c: Component, s: ComponentState): Promise<boolean> {
+    if (!c.probe) return true;
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) await sleep(1_000);
+      try {
+        if (await c.probe(s.endpoints)) return true;
+      } catch {
+        /* not answering (yet) */
+      }
+    }
+    return false;
+  }
+
+  /** Each process's scheduler state (R running, S sleeping, T stopped, Z zombie, D disk wait) and its log's tail. */
+  private describe(s: ComponentState): string {
+    return s.processes
+      .map((p) => {
+        let state = 'gone';
+        try {
+          // /proc/<pid>/stat: "pid (comm) S ..." — the state letter follows the parenthesised command name
+          state = readFileSync(`/proc/${p.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[0] ?? '?';
+        } catch {
+          /* not on Linux, or exited */
+        }
+        return `  ${p.name} pid ${p.pid} state ${state}; last lines of ${p.logFile}:\n${tail(p.logFile, 15).replace(/^/gm, '    ')}`;
+      })
+      .join('\n');
+  }
+
+  /**
+   * For the end of a test run: the components this owner started that no longer answer, each with its process
+   * states and log tail. A run whose tests timed out against a silent service then says which one and why.
+   */
+  async diagnose(owner: string): Promise<string[]> {
+    const state = this.readState();
+    const out: string[] = [];
+    for (const c of this.list) {
+      const s = state[c.name];
+      if (!s || s.owner !== owner || !c.probe) continue;
+      if (!this.running(s)) out.push(`[${c.name}] a process of it has exited.\n${this.describe(s)}`);
+      else if (!(await this.answers(c, s))) out.push(`[${c.name}] does not answer.\n${this.describe(s)}`);
+    }
+    return out;
   }
 
   private async stopOne(name: ComponentName, s: ComponentState): Promise<void> {

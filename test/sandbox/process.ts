@@ -70,6 +70,8 @@ export async function stopGroup(pid: number, graceMs = 10_000): Promise<void> {
   };
   if (!isAlive(pid)) return;
   signal('SIGTERM');
+  // a stopped process (SIGSTOP) only acts on SIGTERM once it runs again
+  signal('SIGCONT');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) return;

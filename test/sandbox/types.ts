@@ -87,4 +87,9 @@ export interface Component {
    * endpoints for tests, e.g. { uri }, { kubeconfig }, { helm: '/path/to/helm' }.
    */
   start(ctx: ComponentContext): Promise<Endpoints>;
+  /**
+   * Services: whether a running instance still answers (a quick request with its own short timeout). A live
+   * process that stops answering is otherwise reused forever, and every test after it waits on it.
+   */
+  probe?(endpoints: Endpoints): Promise<boolean>;
 }

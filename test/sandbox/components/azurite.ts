@@ -65,4 +65,6 @@ export const azurite: Component = {
       `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT_NAME};AccountKey=${ACCOUNT_KEY};` + `BlobEndpoint=${blobUrl};`;
     return { blobUrl, connectionString, accountName: ACCOUNT_NAME, accountKey: ACCOUNT_KEY, port: String(port), dataDir: location };
   },
+
+  probe: async (e) => (await fetch(`${e.blobUrl!}?comp=list`, { signal: AbortSignal.timeout(5_000) })).status > 0,
 };

@@ -8,8 +8,8 @@ const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 const FERRETDB_VERSION = '1.24.2';
 
 /** True once the server answers a `ping` command through the MongoDB driver (listener up, SQLite backend open). */
-async function pings(uri: string): Promise<boolean> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 1_500, connectTimeoutMS: 1_500 });
+async function pings(uri: string, timeoutMs = 1_500): Promise<boolean> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs, socketTimeoutMS: timeoutMs });
   try {
     const r = await client.db('admin').command({ ping: 1 });
     return r.ok === 1;
@@ -91,4 +91,6 @@ export const ferretdb: Component = {
     await ctx.waitFor('FerretDB ping', () => pings(uri), { process: proc, timeoutMs: 30_000, intervalMs: 300 });
     return { uri, port: String(port), host, dataDir };
   },
+
+  probe: (e) => pings(e.uri!, 5_000),
 };

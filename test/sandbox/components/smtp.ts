@@ -87,4 +87,6 @@ export const smtp: Component = {
     );
     return { host, port: String(port), user, password, apiUrl, mailDir };
   },
+
+  probe: async (e) => (await fetch(`${e.apiUrl!}/healthz`, { signal: AbortSignal.timeout(5_000) })).ok,
 };

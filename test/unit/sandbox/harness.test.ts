@@ -105,6 +105,35 @@ describe('sandbox harness', () => {
     await expect(h.build(['tofu'])).rejects.toThrow(/\[sandbox:tofu\] needs Go 1\.26 .* "go" is not on PATH/);
   });
 
+  it('restarts a service whose process is alive but silent (stopped with SIGSTOP), and says what state it was in', async () => {
+    const probed: Component = { ...httpService('keyvault'), probe: async (e) => (await fetch(e.url!, { signal: AbortSignal.timeout(500) })).ok };
+    const lines: string[] = [];
+    const root = mkdtempSync(join(tmpdir(), 'sbx-'));
+    const h = new Harness({ components: [probed], owner: 'vitest-2', log: (l) => lines.push(l), env: { AKS_SANDBOX_DIR: join(root, 'run'), AKS_SANDBOX_CACHE: join(root, 'cache') } });
+    harnesses.push(h);
+    const first = await h.up(['keyvault']);
+    expect(await h.diagnose('vitest-2')).toEqual([]);
+    const [pid] = h.status().flatMap((s) => s.pids ?? []);
+    process.kill(pid!, 'SIGSTOP');
+    try {
+      const problems = await h.diagnose('vitest-2');
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^\[keyvault\] does not answer\.\n {2}server pid \d+ state T; last lines of .*server\.log:\n {4}.*\n {4}listening/);
+      // the next suite asking for it gets a fresh, answering instance instead of the silent one
+      const again = await h.up(['keyvault']);
+      expect(again.keyvault.url).not.toBe(first.keyvault.url);
+      expect(await (await fetch(again.keyvault.url!)).text()).toBe('ok');
+      expect(lines.join('\n')).toMatch(/\[keyvault\] its processes are alive but it does not answer; restarting it\.\n {2}server pid \d+ state T/);
+      expect(isAlive(pid!)).toBe(false);
+    } finally {
+      try {
+        process.kill(pid!, 'SIGCONT');
+      } catch {
+        /* already stopped by the restart */
+      }
+    }
+  });
+
   it('teardown of a test run stops only what that run started', async () => {
     const a = httpService('ferretdb');
     const b = httpService('smtp');
