@@ -1,5 +1,6 @@
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Config } from '../core/config/schema.js';
+import { alertRecipients } from '../core/cost/alerts.js';
 import { AppError } from '../core/errors/app-error.js';
 import { execute, type Reply } from '../bot/commands/dispatch.js';
 import { parseCommandText, validateCommand } from '../bot/commands/parse.js';
@@ -33,8 +34,11 @@ export interface SchedulerHooks {
   readonly specs?: readonly CommandSpec[];
 }
 
+type ScheduleRun = { readonly name: string; readonly command: string; readonly announce?: Config['schedules'][number]['announce'] };
+
 /** Runs one configured schedule now, exactly as its cron task does (the task's body; tests call it directly). */
-export async function runSchedule(s: { readonly name: string; readonly command: string }, deps: CommandDeps, hooks: SchedulerHooks = {}): Promise<Reply> {
+export async function runSchedule(s: ScheduleRun, deps: CommandDeps, hooks: SchedulerHooks = {}): Promise<Reply> {
+  const firedAt = deps.now();
   const reply = await execute(s.command, { actor: `scheduler:${s.name}`, source: 'scheduler' }, deps, ...(hooks.specs ? [hooks.specs] : []));
   deps.log[reply.ok ? 'info' : 'warn']({ schedule: s.name, code: reply.code, exitCode: reply.exitCode }, 'scheduled command finished');
   try {
@@ -42,7 +46,41 @@ export async function runSchedule(s: { readonly name: string; readonly command: 
   } catch (err) {
     deps.log.error({ err, schedule: s.name }, 'scheduled command reply not delivered');
   }
+  try {
+    await announceOutcome(s, reply, firedAt, deps);
+  } catch (err) {
+    deps.log.error({ err: deps.redactor.text((err as Error).message), schedule: s.name }, 'scheduled command outcome not announced');
+  }
   return reply;
+}
+
+/**
+ * Posts what a scheduled run did to the ops room through the outbox (chat, or email while chat is down; email
+ * alone without chat), so a nightly backup that failed at 2 am is in front of the team in the morning rather
+ * than only in the log. Once per schedule and minute fired: a retried delivery does not post twice.
+ */
+async function announceOutcome(s: ScheduleRun, reply: Reply, firedAt: Date, deps: CommandDeps): Promise<void> {
+  const mode = s.announce ?? 'always';
+  const awaitingApproval = typeof reply.data === 'object' && reply.data !== null && 'awaitingApproval' in reply.data;
+  // the approval prompt is the announcement (onReply posts it)
+  if (awaitingApproval || mode === 'never' || (mode === 'failures' && reply.ok)) return;
+  const recipients = alertRecipients(deps.config);
+  if (!recipients.length) {
+    deps.log.debug({ schedule: s.name }, 'no ops room or email address configured; scheduled outcome not announced');
+    return;
+  }
+  const outcome = reply.ok ? 'done' : 'failed';
+  const text = `${reply.ok ? '✅' : '❌'} Scheduled "${s.command}" (${s.name}) ${reply.ok ? 'finished' : 'failed'}:\n${reply.text}`;
+  const minute = firedAt.toISOString().slice(0, 16);
+  for (const r of recipients) {
+    await deps.store.enqueueNotification({
+      channel: r.channel,
+      recipient: r.recipient,
+      subject: `[aks-bot] scheduled ${s.name}: ${outcome}`,
+      body: text,
+      dedupeKey: `schedule:${s.name}:${minute}:${r.channel}:${r.recipient}`,
+    });
+  }
 }
 
 /** Starts one cron task per configured schedule; each run goes through the same registry as chat and the CLI. */

@@ -181,6 +181,11 @@ const scheduleSchema = z.strictObject({
   /** A command line exactly as typed in chat, without the /aks prefix, e.g. "backup run --env prod". */
   command: z.string().min(1),
   timezone: z.string().default('UTC'),
+  /**
+   * Whether each run's outcome is posted to the ops room (by email while chat is down, or without chat): every
+   * run, only failures (refusals included), or never. An approval prompt is posted whatever this says.
+   */
+  announce: z.enum(['always', 'failures', 'never']).default('always'),
 });
 
 export const configSchema = z

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runSchedule, startScheduler, validateSchedules } from '../../../scheduler/scheduler.js';
 import { execute, type Reply } from '../../../bot/commands/dispatch.js';
-import { TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
+import { EMAIL_CONFIG_YAML, TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
 import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../integration/chat/builders.js';
 
 const withSchedules = (yaml: string) => testConfig(`${TEST_CONFIG_YAML}\nschedules:\n${yaml}`);
@@ -86,6 +86,62 @@ schedules:
         await scheduler.stop();
       }
       expect(replies[0]).toMatchObject({ ok: true });
+    });
+  });
+
+  describe('announcing what a scheduled run did (ops room, or email)', () => {
+    const CHAT = 'rocketchat: { url: "http://127.0.0.1:9", userId: bot, token: { env: RC_TOKEN }, rooms: [ops] }';
+    const config = (announce: string, extra = CHAT) =>
+      testConfig(`${TEST_CONFIG_YAML.replace('viewer: [carol]', 'viewer: [carol, "scheduler:nightly-list"]')}
+${extra}
+schedules:
+  - { name: nightly-list, cron: "0 2 * * *", command: "backup list --env prod"${announce ? `, announce: ${announce}` : ''} }`);
+    const pending = async (deps: ReturnType<typeof testDeps>) => deps.store.claimDueNotifications(new Date(Date.now() + 3_600_000), 10);
+
+    it('posts each outcome to the ops room by default, once per schedule and minute', async () => {
+      const deps = testDeps({ config: config(''), now: new Date('2026-11-27T02:00:05Z') });
+      const s = deps.config.schedules[0]!;
+      expect(s.announce).toBe('always');
+      const reply = await runSchedule(s, deps);
+      await runSchedule(s, deps); // the same firing delivered twice
+      const [n, ...more] = await pending(deps);
+      expect(more).toEqual([]);
+      expect(n).toMatchObject({ channel: 'rocketchat', recipient: 'ops', subject: '[aks-bot] scheduled nightly-list: ' + (reply.ok ? 'done' : 'failed') });
+      expect(n!.body).toContain(`Scheduled "backup list --env prod" (nightly-list) ${reply.ok ? 'finished' : 'failed'}:\n${reply.text}`);
+    });
+
+    it('without chat the outcome goes to every email address', async () => {
+      const deps = testDeps({ config: config('', EMAIL_CONFIG_YAML) });
+      await runSchedule(deps.config.schedules[0]!, deps);
+      expect((await pending(deps)).map((n) => [n.channel, n.recipient])).toEqual([['email', 'ops@example.org']]);
+    });
+
+    it('announce: failures stays quiet on success and posts a refusal; never posts nothing', async () => {
+      const quiet = testDeps({ config: config('failures') });
+      const ok = await runSchedule({ ...quiet.config.schedules[0]!, command: 'runs --limit 1' }, quiet);
+      expect(ok.ok).toBe(true);
+      expect(await pending(quiet)).toEqual([]);
+      // a schedule whose identity has no role is refused: that is a failure the team must see
+      const refused = await runSchedule({ ...quiet.config.schedules[0]!, name: 'no-role' }, quiet);
+      expect(refused.ok).toBe(false);
+      const [n] = await pending(quiet);
+      expect(n!.body).toMatch(/^❌ Scheduled "backup list --env prod" \(no-role\) failed:\n/);
+      expect(n!.subject).toBe('[aks-bot] scheduled no-role: failed');
+
+      const never = testDeps({ config: config('never') });
+      await runSchedule({ ...never.config.schedules[0]!, name: 'no-role' }, never);
+      expect(await pending(never)).toEqual([]);
+    });
+
+    it('a destructive command waiting for approval is announced by its prompt only', async () => {
+      const deps = testDeps({ config: testConfig(`${CHAT_CONFIG_YAML.replace('admin: [alice, erin]', 'admin: [alice, erin, "scheduler:nightly"]')}\n${CHAT}`) });
+      const reply = await runSchedule({ name: 'nightly', command: 'teardown --env prod --reason "night"' }, deps, { specs: specsWithTeardown([]) });
+      expect(reply.data).toMatchObject({ awaitingApproval: {} });
+      expect(await pending(deps)).toEqual([]);
+    });
+
+    it('refuses an unknown announce mode in the configuration', () => {
+      expect(() => config('sometimes')).toThrow(/schedules\.0\.announce/);
     });
   });
 });
