@@ -91,6 +91,9 @@ export const commandSpecs: readonly CommandSpec[] = [
     environment: 'required',
     handler: backup.prune,
     plan: backup.prunePlan,
+    // the nightly retention schedule need not wait for a person when the environment says so; asked by a person
+    // (chat, CLI) it still needs an approval
+    unattended: (ctx) => ctx.invocation.source === 'scheduler' && ctx.environment !== undefined && ctx.config.environments[ctx.environment]?.backup.retention.unattended === true,
   },
   {
     name: 'snapshot',

@@ -66,7 +66,7 @@ export async function execute(
       if (!spec.plan) throw new AppError('AKS_NOT_AVAILABLE', { command: `${commandKey(spec)} --dry-run`, reason: 'it has no plan yet' });
       const steps = await spec.plan(args, ctx);
       reply = { ok: true, exitCode: 0, text: [`Plan for ${commandKey(spec)} on ${environment ?? 'all environments'} (dry run, nothing changed):`, ...steps.map((s, i) => `${i + 1}. ${s}`)].join('\n'), data: { plan: steps } };
-    } else if (spec.destructive && !(environment && deps.config.environments[environment]?.teardown.unattended)) {
+    } else if (spec.destructive && !(environment && (deps.config.environments[environment]?.teardown.unattended || spec.unattended?.(ctx)))) {
       // Approval: the run waits, with its plan, for a decision; the chat side posts the prompt from `data`.
       if (!spec.plan || !environment) throw new AppError('AKS_APPROVAL_REQUIRED', { command: commandKey(spec) });
       const steps = await spec.plan(args, ctx);

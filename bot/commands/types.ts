@@ -75,6 +75,11 @@ export interface CommandSpec {
   readonly handler?: Handler;
   /** For a destructive command: the steps it would take, shown by --dry-run and in the approval prompt. */
   readonly plan?: (args: Args, ctx: CommandContext) => Promise<string[]>;
+  /**
+   * For a destructive command: whether this invocation may run without an approval besides the environment's
+   * `teardown.unattended` (e.g. the scheduled prune with `backup.retention.unattended`).
+   */
+  readonly unattended?: (ctx: CommandContext) => boolean;
   /** Why the command cannot run yet (which issue brings it); present exactly when handler is absent. */
   readonly unavailable?: string;
 }

@@ -145,6 +145,11 @@ const environmentSchema = z.strictObject({
           monthly: z.number().int().min(0).default(3),
           /** A set without a manifest younger than this may be a backup still running; older ones are removed. */
           incompleteGraceHours: z.number().positive().default(24),
+          /**
+           * A scheduled `backup prune` runs without an approval (the newest verified set is never deleted either
+           * way); from chat or the CLI it still asks.
+           */
+          unattended: z.boolean().default(false),
         })
         .prefault({}),
     })

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { execute } from '../../../bot/commands/dispatch.js';
+import { commandSpecs } from '../../../bot/commands/definitions.js';
+import type { CommandSpec } from '../../../bot/commands/types.js';
 import { testConfig, testDeps, TEST_CONFIG_YAML } from '../../helpers/deps.js';
 
 const cli = { actor: 'cli-admin', source: 'cli' } as const;
@@ -38,5 +40,44 @@ describe('backup commands without a usable backend', () => {
     const reply = await execute('restore mongo --env prod --backup 20261126T020000Z-abc123 --dry-run', cli, testDeps());
     expect(reply.ok).toBe(true);
     expect(reply.text).toMatch(/authenticate every chunk[\s\S]*--drop/);
+  });
+});
+
+describe('the scheduled prune with backup.retention.unattended', () => {
+  // the real spec (its unattended rule), with a stand-in handler and plan: no storage is needed to see which path ran
+  const pruned: string[] = [];
+  const specs: CommandSpec[] = commandSpecs.map((s) =>
+    s.name === 'backup' && s.sub === 'prune'
+      ? { ...s, plan: async () => ['delete 2 expired sets'], handler: async (_a, ctx) => (pruned.push(`${ctx.invocation.source}:${ctx.environment}`), { text: 'pruned' }) }
+      : s,
+  );
+  const config = (unattended: boolean) =>
+    testConfig(
+      TEST_CONFIG_YAML.replace('viewer: [carol]', 'viewer: [carol], operator: [bob, "scheduler:retention"]')
+        .replace('operator: [bob], ', '')
+        .replace('credit: { monthlyUsd: 150 }', `credit: { monthlyUsd: 150 }\n    backup: { retention: { unattended: ${unattended} } }`),
+    );
+  const scheduler = { actor: 'scheduler:retention', source: 'scheduler' } as const;
+
+  it('runs without an approval when the scheduler asks', async () => {
+    pruned.length = 0;
+    const reply = await execute('backup prune --env prod', scheduler, testDeps({ config: config(true) }), specs);
+    expect(reply).toMatchObject({ ok: true, text: 'pruned' });
+    expect(pruned).toEqual(['scheduler:prod']);
+  });
+
+  it('still asks for an approval when a person asks, and when the setting is off', async () => {
+    pruned.length = 0;
+    const deps = testDeps({ config: config(true) });
+    const byHand = await execute('backup prune --env prod', { actor: 'bob', source: 'chat' }, deps, specs);
+    expect(byHand.data).toMatchObject({ awaitingApproval: { plan: ['delete 2 expired sets'] } });
+    const off = await execute('backup prune --env prod', scheduler, testDeps({ config: config(false) }), specs);
+    expect(off.data).toMatchObject({ awaitingApproval: {} });
+    expect(pruned).toEqual([]);
+  });
+
+  it('does not make other destructive commands unattended', async () => {
+    const reply = await execute('restore mongo --env prod --backup 20261126T020000Z-abc123', { ...scheduler, actor: 'cli-admin' }, testDeps({ config: config(true) }), specs);
+    expect(reply.data).toMatchObject({ awaitingApproval: {} });
   });
 });
