@@ -3,7 +3,9 @@ import type { Config } from '../core/config/schema.js';
 import { alertRecipients } from '../core/cost/alerts.js';
 import { AppError } from '../core/errors/app-error.js';
 import { execute, type Reply } from '../bot/commands/dispatch.js';
+import { isAllowed, roleOf } from '../bot/commands/authorize.js';
 import { parseCommandText, validateCommand } from '../bot/commands/parse.js';
+import { commandKey } from '../bot/commands/registry.js';
 import type { CommandDeps, CommandSpec } from '../bot/commands/types.js';
 
 /**
@@ -14,7 +16,12 @@ export function validateSchedules(config: Config): void {
   const problems: string[] = [];
   config.schedules.forEach((s, i) => {
     try {
-      validateCommand(parseCommandText(s.command), config);
+      const { spec } = validateCommand(parseCommandText(s.command), config);
+      // the schedule acts as "scheduler:<name>": without a role for it, every run would be refused
+      const actor = `scheduler:${s.name}`;
+      if (!isAllowed(roleOf(actor, config), spec.role)) {
+        problems.push(`schedules.${i} ("${s.name}"): "${actor}" may not run "${commandKey(spec)}", which needs the ${String(spec.role)} role; list "${actor}" under access.roles.${String(spec.role)}`);
+      }
     } catch (err) {
       const why = err instanceof AppError ? err.message : String(err);
       problems.push(`schedules.${i}.command ("${s.command}"): ${why}`);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runSchedule, startScheduler, validateSchedules } from '../../../scheduler/scheduler.js';
+import { loadConfigFile } from '../../../core/config/load.js';
 import { execute, type Reply } from '../../../bot/commands/dispatch.js';
 import { EMAIL_CONFIG_YAML, TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
 import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../integration/chat/builders.js';
@@ -11,6 +12,21 @@ describe('scheduler', () => {
   it('refuses at boot a schedule whose command would not parse or validate', () => {
     const config = withSchedules(`  - { name: typo, cron: "0 2 * * *", command: "backup runn --env prod" }\n  - { name: env, cron: "0 3 * * *", command: "backup run --env qa" }`);
     expect(() => validateSchedules(config)).toThrow(/schedules\.0\.command \("backup runn --env prod"\).*Unknown command.*schedules\.1\.command.*no environment "qa"/);
+  });
+
+  it('refuses at boot a schedule whose identity has no role for its command, naming the role to add', () => {
+    const config = withSchedules(`  - { name: nightly, cron: "0 2 * * *", command: "backup run --env prod" }`);
+    expect(() => validateSchedules(config)).toThrow(
+      /schedules\.0 \("nightly"\): "scheduler:nightly" may not run "backup run", which needs the operator role; list "scheduler:nightly" under access\.roles\.operator/,
+    );
+    const allowed = testConfig(`${TEST_CONFIG_YAML.replace('operator: [bob]', 'operator: [bob, "scheduler:nightly"]')}\nschedules:\n  - { name: nightly, cron: "0 2 * * *", command: "backup run --env prod" }`);
+    expect(() => validateSchedules(allowed)).not.toThrow();
+  });
+
+  it('every schedule of the documented example configuration may run its command', () => {
+    const { config } = loadConfigFile('infrastructure/config/example.yaml', {});
+    expect(config.schedules.length).toBeGreaterThan(3);
+    expect(() => validateSchedules(config)).not.toThrow();
   });
 
   it('runs each schedule through the registry as the scheduler, audited like any other source', async () => {
