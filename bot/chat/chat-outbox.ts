@@ -84,8 +84,13 @@ export class ChatOutboxSender {
       await this.o.rest.postMessage(rid, text);
       return;
     }
-    // The text goes with the first file as one message; any further files follow without text.
-    for (const [i, f] of files.entries()) await this.o.rest.postFile(rid, i === 0 ? text : '', f);
+    // The text goes with the first file as one message; any further files follow without text. Each file is
+    // recorded as it goes out, so a retry after a failure part-way posts only the rest.
+    for (const [i, f] of files.entries()) {
+      if (f.postedAt) continue;
+      await this.o.rest.postFile(rid, i === 0 ? text : '', f);
+      await this.o.store.markAttachmentPosted(n.id, f.seq, this.o.now());
+    }
   }
 
   private async roomId(recipient: string): Promise<string> {

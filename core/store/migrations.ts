@@ -184,6 +184,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 7,
+    name: 'notification-attachment-posted',
+    // a notification with several files is posted file by file; a retry after a failure part-way must not post
+    // the files that already went out again
+    sql: `
+      ALTER TABLE notification_attachments ADD COLUMN posted_at INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

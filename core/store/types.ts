@@ -221,6 +221,12 @@ export interface NotificationAttachment {
   readonly content: Buffer;
 }
 
+/** An attachment as stored: its place in the notification, and when a chat post of it went out. */
+export interface StoredAttachment extends NotificationAttachment {
+  readonly seq: number;
+  readonly postedAt?: Date;
+}
+
 export interface NewNotification {
   readonly channel: NotificationChannel;
   readonly recipient: string;
@@ -245,7 +251,9 @@ export interface OutboxStore {
    */
   claimDueNotifications(now: Date, limit: number, channel?: NotificationChannel): Promise<NotificationRecord[]>;
   /** In the order they were enqueued; empty for a notification without files. */
-  notificationAttachments(id: number): Promise<NotificationAttachment[]>;
+  notificationAttachments(id: number): Promise<StoredAttachment[]>;
+  /** Records that one file of a notification was posted, so a retry of the rest skips it. */
+  markAttachmentPosted(id: number, seq: number, now?: Date): Promise<void>;
   findNotification(dedupeKey: string): Promise<NotificationRecord | undefined>;
   markNotificationSent(id: number, now?: Date): Promise<boolean>;
   /** With `retryAt` it stays pending until then; with null it is given up ('failed'). */

@@ -51,8 +51,11 @@ export function sqliteOutboxStore(db: Database.Database, clock: Clock, claimTime
   const insertAttachment = db.prepare<{ id: number; seq: number; filename: string; content_type: string; content: Buffer }>(`
     INSERT INTO notification_attachments (notification_id, seq, filename, content_type, content)
     VALUES (@id, @seq, @filename, @content_type, @content)`);
-  const selectAttachments = db.prepare<[number], { filename: string; content_type: string; content: Buffer }>(
-    'SELECT filename, content_type, content FROM notification_attachments WHERE notification_id = ? ORDER BY seq',
+  const selectAttachments = db.prepare<[number], { seq: number; filename: string; content_type: string; content: Buffer; posted_at: number | null }>(
+    'SELECT seq, filename, content_type, content, posted_at FROM notification_attachments WHERE notification_id = ? ORDER BY seq',
+  );
+  const markPosted = db.prepare<{ id: number; seq: number; now: number }>(
+    'UPDATE notification_attachments SET posted_at = @now WHERE notification_id = @id AND seq = @seq AND posted_at IS NULL',
   );
   const markSent = db.prepare<{ id: number; now: number }>(
     "UPDATE notifications SET status = 'sent', sent_at = @now WHERE id = @id AND status = 'pending'",
@@ -87,7 +90,16 @@ export function sqliteOutboxStore(db: Database.Database, clock: Clock, claimTime
       }, input.attachments ?? []);
     },
     async notificationAttachments(id: number) {
-      return selectAttachments.all(id).map((r) => ({ filename: r.filename, contentType: r.content_type, content: r.content }));
+      return selectAttachments.all(id).map((r) => ({
+        seq: r.seq,
+        filename: r.filename,
+        contentType: r.content_type,
+        content: r.content,
+        ...(r.posted_at === null ? {} : { postedAt: new Date(r.posted_at) }),
+      }));
+    },
+    async markAttachmentPosted(id: number, seq: number, now?: Date) {
+      markPosted.run({ id, seq, now: toMs(now ?? clock()) });
     },
     async findNotification(dedupeKey: string) {
       const row = selectByKey.get(dedupeKey);

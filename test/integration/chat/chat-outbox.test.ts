@@ -137,6 +137,42 @@ email:
     expect(rc.violations).toEqual([]);
   });
 
+  it('a notification with several files that fails part-way is retried with only the files not yet posted', async () => {
+    const bot = rc.addUser(`aks-bot-files-${Date.now()}`, { roles: ['bot'] });
+    const room = rc.addRoom(`files-${Date.now()}`);
+    const deps = { ...testDeps({ config: testConfig(CHAT_CONFIG_YAML) }), now: () => new Date() };
+    let now = new Date();
+    const rest = new RocketChatRest({ url: rc.url, userId: bot.user._id, token: bot.token, timeoutMs: 2_000 });
+    // the second upload fails once (chat went away between two files)
+    let uploads = 0;
+    const flaky = Object.create(rest) as RocketChatRest;
+    flaky.postFile = async (...a: Parameters<RocketChatRest['postFile']>) => {
+      uploads++;
+      if (uploads === 2) throw new Error('socket hang up');
+      return rest.postFile(...a);
+    };
+    const sender = new ChatOutboxSender({ store: deps.store, rest: flaky, log: deps.log, redactor: deps.redactor, now: () => now, emailTo: [], maxAttempts: 3 });
+    const file = (name: string) => ({ filename: name, contentType: 'image/png', content: Buffer.concat([PNG_SIGNATURE, Buffer.from(name)]) });
+    const { notification } = await deps.store.enqueueNotification({
+      channel: 'rocketchat',
+      recipient: room.name!,
+      body: 'two charts',
+      dedupeKey: `k-files-${Date.now()}`,
+      notBefore: now,
+      attachments: [file('a.png'), file('b.png'), file('c.png')],
+    });
+    expect(await sender.drain()).toMatchObject({ posted: 0, retried: 1 });
+    expect(rc.inRoom(room._id).map((m) => [m.msg, m.file?.name])).toEqual([['two charts', 'a.png']]);
+    now = new Date(now.getTime() + 60_000);
+    expect(await sender.drain()).toMatchObject({ posted: 1 });
+    // a.png is not posted again; the text went with it, the others follow without text
+    expect(rc.inRoom(room._id).map((m) => [m.msg, m.file?.name])).toEqual([['two charts', 'a.png'], ['', 'b.png'], ['', 'c.png']]);
+    expect(uploads).toBe(4);
+    expect(await deps.store.getNotification(notification.id)).toMatchObject({ status: 'sent', attempts: 2 });
+    expect((await deps.store.notificationAttachments(notification.id)).every((f) => f.postedAt instanceof Date)).toBe(true);
+    expect(rc.violations).toEqual([]);
+  });
+
   it('without email, an unreachable chat is retried with backoff and given up after maxAttempts', async () => {
     const deps = { ...testDeps({ config: testConfig(CHAT_CONFIG_YAML) }), now: () => new Date() };
     let now = new Date();
