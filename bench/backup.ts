@@ -3,7 +3,8 @@
  * file, gzip it, `openssl enc` it, upload the file; and the reverse), on the same data, in the same run, against
  * the sandbox (FerretDB, the real mongo tools, Azurite, the Key Vault emulator).
  *
- *   npx tsx bench/backup.ts [--mb 100] [--out bench/results/backup.md] [--tsx]
+ *   npx tsx bench/backup.ts [--mb 100] [--out bench/results/backup.md] [--tsx] [--modes ours-backup,ours-restore]
+ *   (BENCH_BLOCK_MB sets the upload block size, default 4 as in the configuration)
  *
  * Each measurement runs in its own child process so peak RSS (sampled from /proc over the whole process tree:
  * node plus mongodump/mongorestore/gzip/openssl) is not inflated by the previous one. Not a test: nothing asserts.
@@ -57,7 +58,8 @@ async function main(): Promise<void> {
       execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--outDir', 'dist/bench', '--rootDir', '.', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--noEmit', 'false', 'bench/backup-modes.ts'], { stdio: 'inherit' });
     }
     // ours and staged alternate so a slow period of the shared machine hits both
-    for (const mode of Object.keys(MODES)) {
+    const only = arg('modes', '');
+    for (const mode of Object.keys(MODES).filter((m) => !only || only.split(',').includes(m))) {
       const r = spawnSync(process.execPath, [...modeCommand, mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
       if (r.status !== 0) throw new Error(`${mode} failed:\n${r.stderr}`);
       const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ModeResult;

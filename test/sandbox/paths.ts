@@ -1,8 +1,20 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/**
+ * The checkout: the nearest folder with a package.json, from two levels above this file. Two levels is the root
+ * when run from source; a benchmark compiled into dist/bench/ walks up from there.
+ */
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}
+
+export const repoRoot = findRepoRoot(resolve(fileURLToPath(new URL('../..', import.meta.url))));
 
 /**
  * Build outputs survive `down` and clean checkouts: they live outside the work tree, keyed by version.
