@@ -20,13 +20,7 @@ export interface VerifyResult {
  * authenticates, the plaintext hashes as recorded. Reads the whole archive once, keeps nothing.
  */
 export async function verifyBackup(deps: BackupDeps, id: string): Promise<VerifyResult> {
-  const manifest = await readManifest(deps.container, deps.prefix, id);
-  const blob = deps.container.getBlockBlobClient(manifest.archive.blob);
-  const props = await blob.getProperties().catch((err: unknown) => {
-    if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('AKS_BACKUP_NOT_FOUND', { backupId: id, environment: deps.environment });
-    throw err;
-  });
-  const etag = props.etag!;
+  const { manifest, blob, etag } = await openArchive(deps, id);
   // sizes and digests are compared after the stream: authenticating first names the damage precisely
   // (truncated, tampered, reordered, from another backup) instead of just "size differs"
   const progress = progressReporter('verify', deps.onProgress);
@@ -38,6 +32,17 @@ export async function verifyBackup(deps: BackupDeps, id: string): Promise<Verify
   progress.done();
   checkDigests(id, manifest, cipher.digest(), plain.digest());
   return { manifest, etag, chunks: decrypt.progress().chunks };
+}
+
+/** The manifest and the archive blob's current version (its ETag pins the reads that follow). */
+async function openArchive(deps: BackupDeps, id: string, known?: Manifest) {
+  const manifest = known ?? (await readManifest(deps.container, deps.prefix, id));
+  const blob = deps.container.getBlockBlobClient(manifest.archive.blob);
+  const props = await blob.getProperties().catch((err: unknown) => {
+    if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('AKS_BACKUP_NOT_FOUND', { backupId: id, environment: deps.environment });
+    throw err;
+  });
+  return { manifest, blob, etag: props.etag! };
 }
 
 export interface RestoreTarget {
@@ -54,23 +59,33 @@ export interface RestoreResult {
 }
 
 /**
- * Restore: first the full verify pass (nothing is dropped before every chunk authenticated), then the same blob
- * version (If-Match the verified ETag) again through decryption into `mongorestore --archive --gzip`, then the
- * restored database compared with the manifest's counts and hashes. Any mismatch fails loudly.
+ * Restore into a database that holds data: first the full verify pass (nothing is dropped before every chunk
+ * authenticated), then the same blob version (If-Match the verified ETag) again through decryption into
+ * `mongorestore --archive --gzip --drop`.
+ *
+ * Into an empty database (a recreated cluster, a drill's scratch database), where there is nothing to drop, one
+ * pass: every chunk is still authenticated before its plaintext reaches mongorestore, which runs without --drop;
+ * if the archive fails part-way (truncated, tampered, another backup's), what was restored is dropped again, so
+ * the database is left empty as it was. This reads the archive once instead of twice.
+ *
+ * Either way the restored database is then compared with the manifest's counts and hashes. Any mismatch fails
+ * loudly.
  */
 export async function restoreBackup(deps: BackupDeps, id: string, target?: Partial<RestoreTarget>, opts: { requireDigests?: boolean } = {}): Promise<RestoreResult> {
-  const verified = await verifyBackup(deps, id);
-  const { manifest } = verified;
+  const listed = await readManifest(deps.container, deps.prefix, id);
+  const source = listed.mongo.database;
+  const database = target?.database ?? source;
+  const emptyTarget = deps.inspector.isEmpty ? await deps.inspector.isEmpty(database) : false;
+  const { manifest, etag } = emptyTarget ? await openArchive(deps, id, listed) : await verifyBackup(deps, id);
   // a version 1 manifest's hashes (sorted Extended JSON) are no longer computed: counts only, or no drill at all
   const countsOnly = manifest.manifestVersion === 1;
   if (countsOnly && opts.requireDigests) throw new AppError('AKS_BACKUP_MANIFEST_OLD', { backupId: id, version: manifest.manifestVersion });
-  const source = manifest.mongo.database;
-  const database = target?.database ?? source;
   const renamed = database !== source;
   const oplogReplay = manifest.mongo.oplog && !renamed;
+  deps.log.info({ backupId: id, database, readsArchiveOnce: emptyTarget }, emptyTarget ? 'restore into an empty database: authenticating as it restores' : 'restore over existing data: verified first');
   const progress = progressReporter('restore', deps.onProgress);
   const proc = await deps.tools.restore({
-    drop: target?.drop ?? true,
+    drop: emptyTarget ? false : (target?.drop ?? true),
     // replaying an oplog into a renamed database would write to the original one
     oplogReplay,
     indexes: deps.settings.restoreIndexes,
@@ -80,19 +95,31 @@ export async function restoreBackup(deps: BackupDeps, id: string, target?: Parti
   });
   const plain = hashTap((n) => progress.bytes(n));
   const cipher = hashTap();
+  // back to the empty database it was, after a one-pass restore whose archive did not hold up
+  const undo = async (why: unknown): Promise<void> => {
+    if (!emptyTarget) return;
+    deps.log.warn({ backupId: id, database, code: isAppError(why) ? why.code : undefined }, 'restore into an empty database failed: dropping what it restored');
+    await deps.inspector.dropDatabase(database).catch((err: unknown) => deps.log.error({ err, database }, 'could not drop the partly restored database'));
+  };
   try {
-    const download = await deps.container.getBlockBlobClient(manifest.archive.blob).download(0, undefined, { conditions: { ifMatch: verified.etag } });
+    const download = await deps.container.getBlockBlobClient(manifest.archive.blob).download(0, undefined, { conditions: { ifMatch: etag } });
     await pipeline(download.readableStreamBody as NodeJS.ReadableStream, cipher, createDecryptor({ expectedBackupId: id, keys: deps.keys }), plain, proc.stdin!);
     await proc.done;
   } catch (err) {
     proc.kill('SIGKILL');
     // mongorestore exiting early shows up as EPIPE on its stdin; its own exit status says why
     const toolError = await proc.done.then(() => undefined, (e: unknown) => e);
-    if (!isAppError(err) && isAppError(toolError)) throw toolError;
-    throw err;
+    const shown = !isAppError(err) && isAppError(toolError) ? toolError : err;
+    await undo(shown);
+    throw shown;
   }
   progress.done();
-  checkDigests(id, manifest, cipher.digest(), plain.digest());
+  try {
+    checkDigests(id, manifest, cipher.digest(), plain.digest());
+  } catch (err) {
+    await undo(err);
+    throw err;
+  }
   const collections = await deps.inspector.stats(database);
   const created = manifest.manifestVersion === 2 ? manifest.mongo.createdDuringDump : undefined;
   const differences = compareCollections(manifest.mongo.collections, collections, { countsOnly, oplogReplayed: oplogReplay, ...(created ? { createdDuringDump: created } : {}) });

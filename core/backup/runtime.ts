@@ -165,7 +165,7 @@ async function podExecutor(environment: string, envCfg: EnvironmentConfig, ctx: 
   });
   return {
     tools,
-    inspector: archiveInspector(tools, (db) => tools.dropDatabase(db)),
+    inspector: archiveInspector(tools, (db) => tools.dropDatabase(db), (db) => tools.isEmpty(db)),
     versions: await releaseVersions(kc.makeApiClient(AppsV1Api), target, ctx.log),
     close: async () => undefined,
   };
@@ -188,7 +188,9 @@ async function localExecutor(environment: string, envCfg: EnvironmentConfig, ctx
       ctx.log.warn({ err, environment }, 'chart and app versions not read: the kubernetes settings do not work');
     }
   }
-  const mongo = new MongoClient(uri);
+  // the driver's socket timeout is off by default: a server that stops answering mid-read would hold the run (and
+  // its lifecycle lease) forever; every call the inspector makes answers in well under this
+  const mongo = new MongoClient(uri, { socketTimeoutMS: 5 * 60_000 });
   const tools = localMongoTools({
     streamExec: createStreamExec(ctx),
     exec: createExec(ctx),

@@ -119,7 +119,7 @@ export function backupHandlers(factory: BackupRuntimeFactory) {
     return [
       `read the manifest of backup ${String(args.backup)} and check it belongs to that set`,
       'download the archive and authenticate every chunk and the checksums (nothing is touched yet)',
-      `stream the same archive version through decryption into mongorestore --archive --gzip --drop (database ${db})`,
+      `stream the same archive version through decryption into mongorestore --archive --gzip --drop (database ${db}); into an empty database the two are one read without --drop, and an archive that fails part-way is dropped again`,
       'compare per-collection counts and content hashes with the manifest; any difference fails the restore',
     ];
   };
@@ -128,8 +128,8 @@ export function backupHandlers(factory: BackupRuntimeFactory) {
     await restorePlan(args, ctx);
     return scoped(ctx, args, 'restore mongo', 3, async (rt, journal) => {
       const id = String(args.backup);
-      const verifyStep = `authenticate every chunk of ${id} (nothing is touched yet)`;
-      journal.mapPhases({ verify: verifyStep, restore: `mongorestore --drop into ${rt.deps.settings.database}, compare with the manifest` });
+      const verifyStep = `authenticate every chunk of ${id}`;
+      journal.mapPhases({ verify: verifyStep, restore: `mongorestore into ${rt.deps.settings.database}, compare with the manifest` });
       journal.start(`read the manifest of ${id}`);
       await readManifest(rt.deps.container, rt.deps.prefix, id);
       journal.start(verifyStep);

@@ -10,7 +10,7 @@ import type { MongoTools } from './tools.js';
  * Costs one full dump per call; it offers no cheap `counts`, so a backup without --oplog through it records
  * consistency "unchecked".
  */
-export function archiveInspector(tools: MongoTools, dropDatabase: (db: string) => Promise<void>): ContentInspector {
+export function archiveInspector(tools: MongoTools, dropDatabase: (db: string) => Promise<void>, isEmpty?: (db: string) => Promise<boolean>): ContentInspector {
   let version: string | undefined;
 
   async function dumpSummary(database: string): Promise<ArchiveSummary> {
@@ -38,5 +38,6 @@ export function archiveInspector(tools: MongoTools, dropDatabase: (db: string) =
       return version || 'unknown';
     },
     dropDatabase,
+    ...(isEmpty ? { isEmpty } : {}),
   };
 }

@@ -16,6 +16,12 @@ export interface ContentInspector {
   counts?(database: string): Promise<Record<string, number>>;
   serverVersion(): Promise<string>;
   dropDatabase(database: string): Promise<void>;
+  /**
+   * Whether the database holds no data collection, from a listing (no document read). A restore into an empty
+   * database has nothing to drop, so it authenticates as it restores instead of reading the archive twice.
+   * Absent when the inspector cannot tell cheaply: restores then always verify first.
+   */
+  isEmpty?(database: string): Promise<boolean>;
 }
 
 /**
@@ -64,6 +70,9 @@ export function driverInspector(client: MongoClient): ContentInspector {
     },
     async dropDatabase(database) {
       await client.db(database).dropDatabase();
+    },
+    async isEmpty(database) {
+      return (await dataCollections(database)).length === 0;
     },
   };
 }

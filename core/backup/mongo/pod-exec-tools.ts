@@ -46,9 +46,30 @@ export function dropDatabaseScript(database: string): string {
   ].join('\n');
 }
 
-/** The pod executor also drops databases (the drill's scratch database) with mongosh in the same pod. */
+/**
+ * The same stdin handshake, then prints "collections: N": the database's collections that hold data (views and
+ * system.* left out), so a restore can tell an empty target without reading a document.
+ */
+export function countCollectionsScript(database: string): string {
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(database)) throw new AppError('AKS_INTERNAL', { reference: 'count-collections-name' });
+  return [
+    "const fs = require('fs');",
+    'const one = Buffer.alloc(1); const bytes = [];',
+    'while (fs.readSync(0, one, 0, 1, null) === 1 && one[0] !== 10) bytes.push(one[0]);',
+    "const line = Buffer.from(bytes).toString('utf8');",
+    "if (!line.startsWith('uri: ')) throw new Error('no connection settings on stdin');",
+    'const conn = new Mongo(JSON.parse(line.slice(5)));',
+    `const infos = conn.getDB(${JSON.stringify(database)}).getCollectionInfos({}, { nameOnly: false });`,
+    "const data = infos.filter((c) => c.type !== 'view' && !c.name.startsWith('system.'));",
+    "print('collections: ' + data.length);",
+  ].join('\n');
+}
+
+/** The pod executor also drops databases (the drill's scratch database) and lists them, with mongosh in the pod. */
 export interface PodMongoTools extends MongoTools {
   dropDatabase(database: string): Promise<void>;
+  /** True when the database has no data collection. */
+  isEmpty(database: string): Promise<boolean>;
 }
 
 /** v5 is the first exec subprotocol that can tell the process "stdin is finished"; restore needs it. */
@@ -250,6 +271,17 @@ export function podExecMongoTools(deps: PodExecToolsDeps): PodMongoTools {
       // nothing to read on stdout but the drop's confirmation; draining it keeps the socket flowing
       p.stdout?.resume();
       await p.done;
+    },
+    async isEmpty(database) {
+      const p = await execWithConfig(['mongosh', '--nodb', '--quiet', '--norc', '--eval', countCollectionsScript(database)], `mongosh list collections of ${database}`, false);
+      let out = '';
+      p.stdout?.on('data', (d: Buffer) => {
+        if (out.length < 1_000) out += d.toString('utf8');
+      });
+      await p.done;
+      const n = /collections: (\d+)/.exec(out)?.[1];
+      if (n === undefined) throw new AppError('AKS_INTERNAL', { reference: 'count-collections-output' });
+      return Number(n) === 0;
     },
     async version() {
       // `--version` needs no credentials, so it runs without the config script

@@ -179,9 +179,15 @@ ${sandboxBackupYaml(sb, { container: `wire-${suffix}`, keyName, database: dbName
     const ctx = ctxFor(baseYaml(podExecutor, kube()));
     const rt = await backupRuntimeFactory({ credential: sandboxCredential, env })('wired', ctx);
     const scratch = `scratch_${suffix}`;
+    const tools = rt.deps.tools as PodMongoTools;
+    expect(await tools.isEmpty(scratch)).toBe(true);
     await mongo.db(scratch).collection('x').insertOne({ a: 1 });
-    await (rt.deps.tools as PodMongoTools).dropDatabase(scratch);
+    // listed by mongosh in the pod: a database with a collection is not empty (a restore into it verifies first)
+    expect(await tools.isEmpty(scratch)).toBe(false);
+    expect(await rt.deps.inspector.isEmpty!(scratch)).toBe(false);
+    await tools.dropDatabase(scratch);
     expect((await mongo.db().admin().listDatabases()).databases.map((d) => d.name)).not.toContain(scratch);
+    expect(await tools.isEmpty(scratch)).toBe(true);
 
     // wrong port inside the pod: mongosh cannot connect and exits non-zero
     const broken = await backupRuntimeFactory({ credential: sandboxCredential, env })('wired', ctxFor(baseYaml('{ kind: kubernetes, host: "127.0.0.1:1", uriOptions: { serverSelectionTimeoutMS: 500 } }', kube())));

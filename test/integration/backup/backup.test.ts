@@ -74,6 +74,25 @@ describe('MongoDB backups: FerretDB → mongodump → encrypt → Azurite, and b
     expect(await gridfsHashes(db)).toEqual(uploads);
   });
 
+  it('into an empty database a restore reads the archive once (no verify pass, no --drop); over data it verifies first', async () => {
+    const phases: string[] = [];
+    const d: BackupDeps = { ...deps, onProgress: (p) => void (phases.at(-1) !== p.phase && phases.push(p.phase)) };
+    const fresh = `${dbName}_fresh`;
+    try {
+      await restoreBackup(d, good.id, { database: fresh });
+      expect(phases).toEqual(['restore']);
+      expect(await snapshot(s.mongo.db(fresh))).toEqual(before);
+      expect(await gridfsHashes(s.mongo.db(fresh))).toEqual(uploads);
+      phases.length = 0;
+      // now it holds data: the full verify pass comes before anything is dropped
+      await restoreBackup(d, good.id, { database: fresh });
+      expect(phases).toEqual(['verify', 'restore']);
+      expect(await snapshot(s.mongo.db(fresh))).toEqual(before);
+    } finally {
+      await s.mongo.db(fresh).dropDatabase();
+    }
+  });
+
   it('a drill restores into a scratch database, compares, and drops it', async () => {
     const { result: r } = await drillBackup(deps, good.id);
     expect(r).toMatchObject({ passed: true, collections: 7 });
@@ -105,10 +124,16 @@ describe('MongoDB backups: FerretDB → mongodump → encrypt → Azurite, and b
       await db.collection<{ _id: string }>('rocketchat_message').insertOne(marker);
       const live = await snapshot(db);
       await writeBlob(s.container, victim.archive.blob, damage(Buffer.from(original)));
+      const empty = `${dbName}_empty_${randomBytes(2).toString('hex')}`;
       try {
         expect(await codeOf(verifyBackup(deps, victim.id))).toBe(code);
         expect(await codeOf(restoreBackup(deps, victim.id))).toBe(code);
         expect(await snapshot(db)).toEqual(live);
+        // into an empty database (one pass): the same error, and what was restored before it is dropped again
+        const logged = s.logs.text.length;
+        expect(await codeOf(restoreBackup(deps, victim.id, { database: empty }))).toBe(code);
+        expect(await s.mongo.db(empty).listCollections().toArray()).toEqual([]);
+        expect(s.logs.text.slice(logged)).toContain('restore into an empty database failed: dropping what it restored');
       } finally {
         await writeBlob(s.container, victim.archive.blob, original);
         await db.collection<{ _id: string }>('rocketchat_message').deleteOne({ _id: marker._id });

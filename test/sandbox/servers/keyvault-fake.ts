@@ -275,6 +275,23 @@ function keyOpsOf(body: Record<string, unknown>, fallback: string[]): string[] {
   return ops.map(String);
 }
 
+/**
+ * A new RSA private key that shares nothing with the key generation job. Node 20's generateKeyPairSync returns
+ * KeyObjects that share their lock with the finished job; when a garbage collection during a later export of the
+ * key (our JWK bundles) finalises that job, its destructor waits for the lock the export holds, and the process
+ * hangs for good (seen in CI and here: gdb shows ~KeyGenJob in uv_mutex_lock under ExportJWK). Taking the key as
+ * PEM and parsing it again gives it a lock of its own.
+ */
+function newRsaKey(modulusLength: number, publicExponent = 65537): KeyObject {
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength,
+    publicExponent,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return createPrivateKey(privateKey);
+}
+
 function createKey(base: string, name: string, body: Record<string, unknown>): Record<string, unknown> {
   checkName('key', name);
   refuseIfDeleted(keys, name);
@@ -282,7 +299,7 @@ function createKey(base: string, name: string, body: Record<string, unknown>): R
   const size = body.key_size === undefined ? 2048 : Number(body.key_size);
   if (![2048, 3072, 4096].includes(size)) throw new KvError(400, 'BadParameter', `Invalid key size ${size}: 2048, 3072 or 4096`);
   const exponent = body.public_exponent === undefined ? 65537 : Number(body.public_exponent);
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: size, publicExponent: exponent });
+  const privateKey = newRsaKey(size, exponent);
   const v: KeyVersion = { version: newVersion(), kty, keyOps: keyOpsOf(body, RSA_KEY_OPS), privateKey, attributes: inputAttributes(body) };
   const tags = tagsOf(body);
   if (tags) v.tags = tags;
@@ -319,7 +336,7 @@ function importKey(base: string, name: string, body: Record<string, unknown>): R
 function rotateKey(base: string, name: string): Record<string, unknown> {
   const last = pickVersion(keys, name, '');
   const size = createPublicKey(last.privateKey).asymmetricKeyDetails?.modulusLength ?? 2048;
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: size });
+  const privateKey = newRsaKey(size);
   const v: KeyVersion = { version: newVersion(), kty: last.kty, keyOps: [...last.keyOps], privateKey, attributes: inputAttributes({}) };
   if (last.tags) v.tags = { ...last.tags };
   addVersion(keys, name, v);

@@ -1,4 +1,4 @@
-import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
+import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { KeyWrapper } from '../../../core/backup/crypto/key-wrapper.js';
@@ -8,7 +8,11 @@ import type { KeyWrapper } from '../../../core/backup/crypto/key-wrapper.js';
  * format. The integration tests use the Key Vault emulator through the unmodified SDK.
  */
 export function localKeyWrapper(keyId = 'local-kek/v1'): KeyWrapper {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // as PEM, parsed again: Node 20's generated KeyObjects share a lock with the keygen job, which can deadlock
+  // when a GC finalises the job during a later use of the key (see test/sandbox/servers/keyvault-fake.ts)
+  const pems = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const publicKey = createPublicKey(pems.publicKey);
+  const privateKey = createPrivateKey(pems.privateKey);
   const oaep = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' };
   return {
     async wrap(dataKey) {
