@@ -82,7 +82,7 @@ export const MODES: Record<string, { description: string; run(c: Ctx): Promise<v
     },
   },
   'ours-restore': {
-    description: 'streaming: verify pass (all chunks authenticated), then Blob → decrypt → mongorestore, then compare content',
+    description: 'streaming into a new (empty) database: Blob → decrypt, every chunk authenticated → mongorestore, then compare content',
     async run(c) {
       await restoreBackup(c.deps, readFileSync(join(c.work, 'ours-id'), 'utf8'), { database: `${c.db}_ours`, drop: true });
     },

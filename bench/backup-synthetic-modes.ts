@@ -30,7 +30,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'ours-backup': 'gzip -6 process → runBackup: parse/count/digest → SHA-256 → AES-GCM → Blob blocks → manifest',
   'staged-backup': 'gzip -6 file → openssl enc file → upload file',
   'ours-backup-host': 'the bot host\'s part: the gzipped archive as mongodump --gzip sends it from the pod → runBackup (as ours-backup)',
-  'ours-restore': 'restoreBackup: verify pass + Blob → decrypt → mongorestore --archive --gzip (nothing written)',
+  'ours-restore': 'restoreBackup into an empty database: Blob → decrypt (every chunk authenticated) → mongorestore --archive --gzip (nothing written)',
+  'ours-restore-over-data': 'restoreBackup over existing data: verify pass first, then Blob → decrypt → mongorestore --archive --gzip --drop (nothing written)',
   'staged-restore': 'download file → openssl dec → gunzip → mongorestore --archive=file (nothing written)',
 };
 
@@ -59,6 +60,8 @@ async function runOne(mode: string): Promise<void> {
     stats: (db) => expected(db),
     serverVersion: async () => '7.0.14',
     dropDatabase: async () => undefined,
+    // --nsExclude writes nothing, so the target stays empty: the restore takes its one-read path (a recreate's)
+    isEmpty: async () => process.env.BENCH_TARGET_EMPTY !== 'no',
   };
   const credential = { getToken: async () => ({ token: 'sandbox-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
   const kvOptions = { disableChallengeResourceVerification: true, tlsOptions: { ca: readFileSync(env('BENCH_VAULT_CA'), 'utf8') } };
@@ -87,6 +90,12 @@ async function runOne(mode: string): Promise<void> {
       await deps.container.getBlockBlobClient('staged/dump.archive.gz.enc').uploadFile(`${f}.gz.enc`, { blockSize: Number(env('BENCH_BLOCK_MB') || 4) << 20, concurrency: 4 });
       rmSync(`${f}.gz`);
       rmSync(`${f}.gz.enc`);
+    },
+    'ours-restore-over-data': async () => {
+      const id = readFileSync(join(work, 'ours-id'), 'utf8');
+      const m = await readManifest(deps.container, deps.prefix, id);
+      expected = async () => m.mongo.collections as Awaited<ReturnType<ContentInspector['stats']>>;
+      await restoreBackup({ ...deps, inspector: { ...inspector, isEmpty: async () => false } }, id, { database: DB, drop: false });
     },
     'ours-restore': async () => {
       const id = readFileSync(join(work, 'ours-id'), 'utf8');

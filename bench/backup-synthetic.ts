@@ -14,7 +14,7 @@
  * block) but writes nothing. `--dryRun` exists in 100.11.0 but returns right after the prelude without reading the
  * rest (the writer gets EPIPE), so it cannot stand in for a restore.
  *
- *   npx tsx bench/backup-synthetic.ts --mb 1024 [--out bench/results/backup-synthetic-1gb.json]
+ *   npx tsx bench/backup-synthetic.ts --mb 1024 [--out bench/results/backup-synthetic-1gb.json] [--modes a,b]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -35,7 +35,7 @@ function arg(name: string, fallback: string): string {
 }
 
 export const SYNTHETIC_DB = 'synth';
-export const SYNTHETIC_MODES = ['ours-backup', 'staged-backup', 'ours-backup-host', 'ours-restore', 'staged-restore'] as const;
+export const SYNTHETIC_MODES = ['ours-backup', 'staged-backup', 'ours-backup-host', 'ours-restore', 'staged-restore', 'ours-restore-over-data'] as const;
 
 async function main(): Promise<void> {
   const mb = Number(arg('mb', '1024'));
@@ -70,7 +70,8 @@ async function main(): Promise<void> {
     // compiled to plain JS (dist/ is ignored by git): measured as the bot runs, without tsx's ~75 MB in every process
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--outDir', 'dist/bench', '--rootDir', '.', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--noEmit', 'false', 'bench/backup-synthetic-modes.ts'], { stdio: 'inherit' });
     const results: (ModeResult & { mbps: number })[] = [];
-    for (const mode of SYNTHETIC_MODES) {
+    const only = arg('modes', '');
+    for (const mode of SYNTHETIC_MODES.filter((m) => !only || only.split(',').includes(m))) {
       const r = spawnSync(process.execPath, ['dist/bench/bench/backup-synthetic-modes.js', mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
       if (r.status !== 0) throw new Error(`${mode} failed:\n${r.stderr}`);
       const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ModeResult;
@@ -79,15 +80,20 @@ async function main(): Promise<void> {
       results.push({ ...res, mbps });
     }
     const by = new Map(results.map((r) => [r.mode, r]));
-    const ratio = (ours: string, staged: string) => by.get(staged)!.seconds / by.get(ours)!.seconds;
+    const ratio = (ours: string, staged: string) => (by.has(ours) && by.has(staged) ? by.get(staged)!.seconds / by.get(ours)!.seconds : Number.NaN);
     const summary = {
       generatedAt: new Date().toISOString(),
       archiveMb: Math.round(archiveBytes / 1_048_576),
       results,
-      ratios: { backup: ratio('ours-backup', 'staged-backup'), backupHost: ratio('ours-backup-host', 'staged-backup'), restore: ratio('ours-restore', 'staged-restore') },
+      ratios: {
+        backup: ratio('ours-backup', 'staged-backup'),
+        backupHost: ratio('ours-backup-host', 'staged-backup'),
+        restore: ratio('ours-restore', 'staged-restore'),
+        restoreOverData: ratio('ours-restore-over-data', 'staged-restore'),
+      },
     };
     writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
-    console.error(`ratios: backup ${summary.ratios.backup.toFixed(2)}× (bot host's part ${summary.ratios.backupHost.toFixed(2)}×), restore ${summary.ratios.restore.toFixed(2)}×; wrote ${out}`);
+    console.error(`ratios: backup ${summary.ratios.backup.toFixed(2)}× (bot host's part ${summary.ratios.backupHost.toFixed(2)}×), restore ${summary.ratios.restore.toFixed(2)}× (over data ${summary.ratios.restoreOverData.toFixed(2)}×); wrote ${out}`);
   } finally {
     await s.close();
     rmSync(work, { recursive: true, force: true });

@@ -101,8 +101,8 @@ Ratios (staged time ÷ streaming time; > 1 means the streaming pipeline is faste
 
 - backup, full (counts and digests from the archive stream, count check before/after): ${ratio('ours-backup', 'staged-backup')}×
 - post-dump part only (archive file → gzip -6 → [parse] → encrypt → upload): ${ratio('ours-postdump', 'staged-postdump')}×
-- restore, full (verify pass + restore pass + content read of the restored database): ${ratio('ours-restore', 'staged-restore')}×
-- restore, pipeline only (verify pass + restore pass, content read stubbed): ${ratio('ours-restore-pipeline', 'staged-restore')}×
+- restore, full (into a new database: one authenticated read + content read of the restored database): ${ratio('ours-restore', 'staged-restore')}×
+- restore, pipeline only (content read stubbed): ${ratio('ours-restore-pipeline', 'staged-restore')}×
 `;
 }
 
