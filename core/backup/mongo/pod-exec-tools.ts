@@ -28,11 +28,11 @@ export const POD_SCRIPT = 'IFS= read -r cfg || exit 97\nexec "$@" --config=/dev/
 
 /**
  * mongosh has no --config, so its `--nodb` script reads the same first stdin line itself (one byte at a time, so
- * it never waits for an end of stdin that the v4 protocol cannot send), connects, and drops the database. The
- * script holds no secret — only the database name, which the exec URL may show.
+ * it never waits for an end of stdin that the v4 protocol cannot send), connects as `conn`, then runs `body`
+ * against the database `target`. The script holds no secret — only the database name, which the exec URL may show.
  */
-export function dropDatabaseScript(database: string): string {
-  if (!/^[A-Za-z0-9_-]{1,63}$/.test(database)) throw new AppError('AKS_INTERNAL', { reference: 'drop-database-name' });
+function mongoshScript(database: string, body: readonly string[]): string {
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(database)) throw new AppError('AKS_INTERNAL', { reference: 'mongosh-database-name' });
   return [
     "const fs = require('fs');",
     'const one = Buffer.alloc(1); const bytes = [];',
@@ -40,29 +40,30 @@ export function dropDatabaseScript(database: string): string {
     "const line = Buffer.from(bytes).toString('utf8');",
     "if (!line.startsWith('uri: ')) throw new Error('no connection settings on stdin');",
     'const conn = new Mongo(JSON.parse(line.slice(5)));',
-    `const r = conn.getDB(${JSON.stringify(database)}).dropDatabase();`,
-    "if (!r || r.ok !== 1) throw new Error('dropDatabase failed: ' + JSON.stringify(r));",
-    "print('dropped');",
+    `const target = conn.getDB(${JSON.stringify(database)});`,
+    ...body,
   ].join('\n');
 }
 
+/** Drops the database and prints "dropped". */
+export function dropDatabaseScript(database: string): string {
+  return mongoshScript(database, [
+    'const r = target.dropDatabase();',
+    "if (!r || r.ok !== 1) throw new Error('dropDatabase failed: ' + JSON.stringify(r));",
+    "print('dropped');",
+  ]);
+}
+
 /**
- * The same stdin handshake, then prints "collections: N": the database's collections that hold data (views and
- * system.* left out), so a restore can tell an empty target without reading a document.
+ * Prints "collections: N": the database's collections that hold data (views and system.* left out), so a restore
+ * can tell an empty target without reading a document.
  */
 export function countCollectionsScript(database: string): string {
-  if (!/^[A-Za-z0-9_-]{1,63}$/.test(database)) throw new AppError('AKS_INTERNAL', { reference: 'count-collections-name' });
-  return [
-    "const fs = require('fs');",
-    'const one = Buffer.alloc(1); const bytes = [];',
-    'while (fs.readSync(0, one, 0, 1, null) === 1 && one[0] !== 10) bytes.push(one[0]);',
-    "const line = Buffer.from(bytes).toString('utf8');",
-    "if (!line.startsWith('uri: ')) throw new Error('no connection settings on stdin');",
-    'const conn = new Mongo(JSON.parse(line.slice(5)));',
-    `const infos = conn.getDB(${JSON.stringify(database)}).getCollectionInfos({}, { nameOnly: false });`,
+  return mongoshScript(database, [
+    'const infos = target.getCollectionInfos({}, { nameOnly: false });',
     "const data = infos.filter((c) => c.type !== 'view' && !c.name.startsWith('system.'));",
     "print('collections: ' + data.length);",
-  ].join('\n');
+  ]);
 }
 
 /** The pod executor also drops databases (the drill's scratch database) and lists them, with mongosh in the pod. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropDatabaseScript } from '../../../core/backup/mongo/pod-exec-tools.js';
+import { countCollectionsScript, dropDatabaseScript } from '../../../core/backup/mongo/pod-exec-tools.js';
 import { imageTag } from '../../../core/backup/release-versions.js';
 import { loadConfigFile } from '../../../core/config/load.js';
 import { Redactor } from '../../../core/log/redact.js';
@@ -97,11 +97,15 @@ describe('small parts', () => {
     expect(imageTag(image)).toBe(tag);
   });
 
-  it('the mongosh drop script names only the database and refuses names that could break out of it', () => {
-    const script = dropDatabaseScript('drill_2026_abc');
-    expect(script).toContain('getDB("drill_2026_abc").dropDatabase()');
-    expect(script).toContain('readSync(0');
-    expect(() => dropDatabaseScript('x"); db.dropAllUsers(); ("')).toThrow();
-    expect(() => dropDatabaseScript('')).toThrow();
+  it.each([
+    ['drop', dropDatabaseScript, 'target.dropDatabase()'],
+    ['count', countCollectionsScript, 'target.getCollectionInfos('],
+  ] as const)('the mongosh %s script names only the database and refuses names that could break out of it', (_name, script, call) => {
+    const text = script('drill_2026_abc');
+    expect(text).toContain('const target = conn.getDB("drill_2026_abc");');
+    expect(text).toContain(call);
+    expect(text).toContain('readSync(0');
+    expect(() => script('x"); db.dropAllUsers(); ("')).toThrow();
+    expect(() => script('')).toThrow();
   });
 });
