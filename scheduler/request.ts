@@ -1,4 +1,4 @@
-import { execute, type Reply } from '../bot/commands/dispatch.js';
+import { awaitsApproval, execute, type Reply } from '../bot/commands/dispatch.js';
 import type { CommandDeps, CommandSpec, Source } from '../bot/commands/types.js';
 import type { CommandRequestOutcome } from '../core/cost/recovery-tick.js';
 
@@ -25,7 +25,7 @@ export async function requestCommand(
   } catch (err) {
     deps.log.error({ err: (err as Error).message, command: tokens.slice(0, 3).join(' ') }, 'reply of a requested command not delivered');
   }
-  const awaitingApproval = typeof reply.data === 'object' && reply.data !== null && 'awaitingApproval' in reply.data;
+  const awaitingApproval = awaitsApproval(reply);
   const shown = tokens.indexOf('--reason'); // the reason is in the audit log; announcements name the command
   return { command: (shown < 0 ? tokens : tokens.slice(0, shown)).join(' '), ok: reply.ok, code: reply.code, text: reply.text, awaitingApproval };
 }

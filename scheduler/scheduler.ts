@@ -1,8 +1,8 @@
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Config } from '../core/config/schema.js';
-import { alertRecipients } from '../core/cost/alerts.js';
+import { announceOnce } from '../core/cost/announce.js';
 import { AppError } from '../core/errors/app-error.js';
-import { execute, type Reply } from '../bot/commands/dispatch.js';
+import { awaitsApproval, execute, type Reply } from '../bot/commands/dispatch.js';
 import { isAllowed, roleOf } from '../bot/commands/authorize.js';
 import { parseCommandText, validateCommand } from '../bot/commands/parse.js';
 import { commandKey } from '../bot/commands/registry.js';
@@ -68,26 +68,10 @@ export async function runSchedule(s: ScheduleRun, deps: CommandDeps, hooks: Sche
  */
 async function announceOutcome(s: ScheduleRun, reply: Reply, firedAt: Date, deps: CommandDeps): Promise<void> {
   const mode = s.announce ?? 'always';
-  const awaitingApproval = typeof reply.data === 'object' && reply.data !== null && 'awaitingApproval' in reply.data;
   // the approval prompt is the announcement (onReply posts it)
-  if (awaitingApproval || mode === 'never' || (mode === 'failures' && reply.ok)) return;
-  const recipients = alertRecipients(deps.config);
-  if (!recipients.length) {
-    deps.log.debug({ schedule: s.name }, 'no ops room or email address configured; scheduled outcome not announced');
-    return;
-  }
-  const outcome = reply.ok ? 'done' : 'failed';
+  if (awaitsApproval(reply) || mode === 'never' || (mode === 'failures' && reply.ok)) return;
   const text = `${reply.ok ? '✅' : '❌'} Scheduled "${s.command}" (${s.name}) ${reply.ok ? 'finished' : 'failed'}:\n${reply.text}`;
-  const minute = firedAt.toISOString().slice(0, 16);
-  for (const r of recipients) {
-    await deps.store.enqueueNotification({
-      channel: r.channel,
-      recipient: r.recipient,
-      subject: `[aks-bot] scheduled ${s.name}: ${outcome}`,
-      body: text,
-      dedupeKey: `schedule:${s.name}:${minute}:${r.channel}:${r.recipient}`,
-    });
-  }
+  await announceOnce(deps, `schedule:${s.name}:${firedAt.toISOString().slice(0, 16)}`, `[aks-bot] scheduled ${s.name}: ${reply.ok ? 'done' : 'failed'}`, text);
 }
 
 /** Starts one cron task per configured schedule; each run goes through the same registry as chat and the CLI. */

@@ -19,6 +19,11 @@ export interface Reply {
   readonly data?: unknown;
 }
 
+/** Whether the reply is an approval prompt: the command waits for a decision instead of having run. */
+export function awaitsApproval(reply: Reply): boolean {
+  return typeof reply.data === 'object' && reply.data !== null && 'awaitingApproval' in reply.data;
+}
+
 const EXIT_BY_CODE: Partial<Record<ErrorCode, Reply['exitCode']>> = {
   AKS_UNKNOWN_COMMAND: 2,
   AKS_INVALID_ARGUMENTS: 2,

@@ -19,8 +19,8 @@ export interface VerifyResult {
  * `backup verify`: manifest present and valid, archive present, its size and SHA-256 as recorded, every chunk
  * authenticates, the plaintext hashes as recorded. Reads the whole archive once, keeps nothing.
  */
-export async function verifyBackup(deps: BackupDeps, id: string): Promise<VerifyResult> {
-  const { manifest, blob, etag } = await openArchive(deps, id);
+export async function verifyBackup(deps: BackupDeps, id: string, known?: Manifest): Promise<VerifyResult> {
+  const { manifest, blob, etag } = await openArchive(deps, id, known);
   // sizes and digests are compared after the stream: authenticating first names the damage precisely
   // (truncated, tampered, reordered, from another backup) instead of just "size differs"
   const progress = progressReporter('verify', deps.onProgress);
@@ -76,7 +76,7 @@ export async function restoreBackup(deps: BackupDeps, id: string, target?: Parti
   const source = listed.mongo.database;
   const database = target?.database ?? source;
   const emptyTarget = deps.inspector.isEmpty ? await deps.inspector.isEmpty(database) : false;
-  const { manifest, etag } = emptyTarget ? await openArchive(deps, id, listed) : await verifyBackup(deps, id);
+  const { manifest, etag } = emptyTarget ? await openArchive(deps, id, listed) : await verifyBackup(deps, id, listed);
   // a version 1 manifest's hashes (sorted Extended JSON) are no longer computed: counts only, or no drill at all
   const countsOnly = manifest.manifestVersion === 1;
   if (countsOnly && opts.requireDigests) throw new AppError('AKS_BACKUP_MANIFEST_OLD', { backupId: id, version: manifest.manifestVersion });

@@ -61,7 +61,8 @@ export function dropDatabaseScript(database: string): string {
 export function countCollectionsScript(database: string): string {
   return mongoshScript(database, [
     'const infos = target.getCollectionInfos({}, { nameOnly: false });',
-    "const data = infos.filter((c) => c.type !== 'view' && !c.name.startsWith('system.'));",
+    // the same rule as isDataCollection (mongo/archive.ts): plain collections, not system.*
+    "const data = infos.filter((c) => (c.type === undefined || c.type === '' || c.type === 'collection') && !c.name.startsWith('system.'));",
     "print('collections: ' + data.length);",
   ]);
 }
