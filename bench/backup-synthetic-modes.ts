@@ -31,7 +31,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'staged-backup': 'gzip -6 file → openssl enc file → upload file',
   'ours-backup-host': 'the bot host\'s part: the gzipped archive as mongodump --gzip sends it from the pod → runBackup (as ours-backup)',
   'ours-restore': 'restoreBackup into an empty database: Blob → decrypt (every chunk authenticated) → mongorestore --archive --gzip (nothing written)',
-  'ours-restore-over-data': 'restoreBackup over existing data: verify pass first, then Blob → decrypt → mongorestore --archive --gzip --drop (nothing written)',
+  'ours-restore-over-data': 'restoreBackup over existing data: verify pass (Blob → authenticate every chunk, ciphertext kept in a local spool), then spool → decrypt → mongorestore --archive --gzip --drop (nothing written)',
+  'ours-restore-over-data-twice': 'as ours-restore-over-data with the spool off: the second read downloads the blob again',
   'staged-restore': 'download file → openssl dec → gunzip → mongorestore --archive=file (nothing written)',
 };
 
@@ -41,7 +42,8 @@ async function runOne(mode: string): Promise<void> {
   const env = (k: string) => process.env[k] ?? '';
   const s = { mongorestore: env('BENCH_MONGORESTORE'), uri: env('BENCH_URI') };
   const redactor = new Redactor();
-  const log = createLogger({ level: 'error', redactor, destination: process.stderr });
+  // BENCH_LOG_LEVEL=info shows the pipeline's own log (phase timestamps) on the bench's stderr
+  const log = createLogger({ level: (process.env.BENCH_LOG_LEVEL ?? 'error') as 'error', redactor, destination: process.stderr });
   const streamExec = createStreamExec({ redactor, log });
   const exclude = `--nsExclude=${DB}.*`;
   const tools: MongoTools = {
@@ -73,7 +75,15 @@ async function runOne(mode: string): Promise<void> {
     keys: keyVaultKeyWrapper({ keys, keyName: env('BENCH_KEY'), credential, options: kvOptions }),
     tools,
     inspector,
-    settings: { database: DB, oplog: false, restoreIndexes: false, chunkSize: 1 << 20, uploadBlockSize: Number(env('BENCH_BLOCK_MB') || 4) << 20, uploadConcurrency: 4 },
+    settings: {
+      database: DB,
+      oplog: false,
+      restoreIndexes: false,
+      chunkSize: 1 << 20,
+      uploadBlockSize: Number(env('BENCH_BLOCK_MB') || 4) << 20,
+      uploadConcurrency: 4,
+      ...(mode === 'ours-restore-over-data-twice' ? {} : { restoreSpool: { dir: work, keepFreeBytes: 1 << 30 } }),
+    },
     log,
     now: () => new Date(),
     versions: { bot: 'bench' },
@@ -91,6 +101,7 @@ async function runOne(mode: string): Promise<void> {
       rmSync(`${f}.gz`);
       rmSync(`${f}.gz.enc`);
     },
+    'ours-restore-over-data-twice': async () => steps['ours-restore-over-data']!(),
     'ours-restore-over-data': async () => {
       const id = readFileSync(join(work, 'ours-id'), 'utf8');
       const m = await readManifest(deps.container, deps.prefix, id);

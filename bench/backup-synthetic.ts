@@ -14,7 +14,9 @@
  * block) but writes nothing. `--dryRun` exists in 100.11.0 but returns right after the prelude without reading the
  * rest (the writer gets EPIPE), so it cannot stand in for a restore.
  *
- *   npx tsx bench/backup-synthetic.ts --mb 1024 [--out bench/results/backup-synthetic-1gb.json] [--modes a,b]
+ *   npx tsx bench/backup-synthetic.ts --mb 1024 [--out bench/results/backup-synthetic-1gb.json] [--modes a,b] [--cold]
+ *
+ * --cold drops the page cache before each mode (root only), so no mode reads what an earlier one left cached.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +28,7 @@ import { pipeline } from 'node:stream/promises';
 import { archiveChunks } from '../test/helpers/mongo-archive.js';
 import { backupSandbox } from '../test/integration/backup/setup.js';
 import { useSandbox } from '../test/sandbox/use.js';
+import { dropPageCache, modeNodeArgs } from './page-cache.js';
 import { rocketChatMix } from './synthetic-archive.js';
 import type { ModeResult } from './backup-modes.js';
 
@@ -35,7 +38,7 @@ function arg(name: string, fallback: string): string {
 }
 
 export const SYNTHETIC_DB = 'synth';
-export const SYNTHETIC_MODES = ['ours-backup', 'staged-backup', 'ours-backup-host', 'ours-restore', 'staged-restore', 'ours-restore-over-data'] as const;
+export const SYNTHETIC_MODES = ['ours-backup', 'staged-backup', 'ours-backup-host', 'ours-restore', 'staged-restore', 'ours-restore-over-data', 'ours-restore-over-data-twice'] as const;
 
 async function main(): Promise<void> {
   const mb = Number(arg('mb', '1024'));
@@ -71,9 +74,12 @@ async function main(): Promise<void> {
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--outDir', 'dist/bench', '--rootDir', '.', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--noEmit', 'false', 'bench/backup-synthetic-modes.ts'], { stdio: 'inherit' });
     const results: (ModeResult & { mbps: number })[] = [];
     const only = arg('modes', '');
+    const cold = process.argv.includes('--cold');
     for (const mode of SYNTHETIC_MODES.filter((m) => !only || only.split(',').includes(m))) {
-      const r = spawnSync(process.execPath, ['dist/bench/bench/backup-synthetic-modes.js', mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+      if (cold) dropPageCache();
+      const r = spawnSync(process.execPath, [...modeNodeArgs(), 'dist/bench/bench/backup-synthetic-modes.js', mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
       if (r.status !== 0) throw new Error(`${mode} failed:\n${r.stderr}`);
+      if (process.env.BENCH_LOG_LEVEL) process.stderr.write(r.stderr);
       const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ModeResult;
       const mbps = archiveBytes / 1_048_576 / res.seconds;
       console.error(`${mode}: ${res.seconds.toFixed(1)} s, ${mbps.toFixed(1)} MB/s, peak RSS tree ${(res.peakRss / 1_048_576).toFixed(0)} MB ${JSON.stringify(res.perProcessMb)}`);
@@ -90,10 +96,11 @@ async function main(): Promise<void> {
         backupHost: ratio('ours-backup-host', 'staged-backup'),
         restore: ratio('ours-restore', 'staged-restore'),
         restoreOverData: ratio('ours-restore-over-data', 'staged-restore'),
+        restoreOverDataWithoutSpool: ratio('ours-restore-over-data-twice', 'staged-restore'),
       },
     };
     writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
-    console.error(`ratios: backup ${summary.ratios.backup.toFixed(2)}× (bot host's part ${summary.ratios.backupHost.toFixed(2)}×), restore ${summary.ratios.restore.toFixed(2)}× (over data ${summary.ratios.restoreOverData.toFixed(2)}×); wrote ${out}`);
+    console.error(`ratios: backup ${summary.ratios.backup.toFixed(2)}× (bot host's part ${summary.ratios.backupHost.toFixed(2)}×), restore ${summary.ratios.restore.toFixed(2)}× (over data ${summary.ratios.restoreOverData.toFixed(2)}×, without the spool ${summary.ratios.restoreOverDataWithoutSpool.toFixed(2)}×); wrote ${out}`);
   } finally {
     await s.close();
     rmSync(work, { recursive: true, force: true });

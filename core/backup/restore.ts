@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, isAppError } from '../errors/app-error.js';
 import { createDecryptor } from './crypto/decrypt.js';
@@ -6,6 +6,7 @@ import { hashTap } from './crypto/hash-tap.js';
 import { compareCollections, type CollectionStat, type Manifest } from './manifest.js';
 import { progressReporter } from './progress.js';
 import { readManifest } from './read-set.js';
+import { openSpool, type Spool } from './spool.js';
 import type { BackupDeps } from './types.js';
 
 export interface VerifyResult {
@@ -17,9 +18,10 @@ export interface VerifyResult {
 
 /**
  * `backup verify`: manifest present and valid, archive present, its size and SHA-256 as recorded, every chunk
- * authenticates, the plaintext hashes as recorded. Reads the whole archive once, keeps nothing.
+ * authenticates, the plaintext hashes as recorded. Reads the whole archive once and keeps nothing, unless a restore
+ * passes a spool to keep the ciphertext it read.
  */
-export async function verifyBackup(deps: BackupDeps, id: string, known?: Manifest): Promise<VerifyResult> {
+export async function verifyBackup(deps: BackupDeps, id: string, known?: Manifest, spool?: Spool): Promise<VerifyResult> {
   const { manifest, blob, etag } = await openArchive(deps, id, known);
   // sizes and digests are compared after the stream: authenticating first names the damage precisely
   // (truncated, tampered, reordered, from another backup) instead of just "size differs"
@@ -28,7 +30,7 @@ export async function verifyBackup(deps: BackupDeps, id: string, known?: Manifes
   const decrypt = createDecryptor({ expectedBackupId: id, keys: deps.keys });
   const plain = hashTap();
   const download = await blob.download(0, undefined, { conditions: { ifMatch: etag } });
-  await pipeline(download.readableStreamBody as NodeJS.ReadableStream, cipher, decrypt, plain, discard());
+  await pipeline(download.readableStreamBody as NodeJS.ReadableStream, spool?.tap() ?? new PassThrough(), cipher, decrypt, plain, discard());
   progress.done();
   checkDigests(id, manifest, cipher.digest(), plain.digest());
   return { manifest, etag, chunks: decrypt.progress().chunks };
@@ -60,8 +62,10 @@ export interface RestoreResult {
 
 /**
  * Restore into a database that holds data: first the full verify pass (nothing is dropped before every chunk
- * authenticated), then the same blob version (If-Match the verified ETag) again through decryption into
- * `mongorestore --archive --gzip --drop`.
+ * authenticated), then the verified ciphertext again through decryption into `mongorestore --archive --gzip --drop`.
+ * The second read comes from a local spool of the ciphertext the verify pass kept, when the spool directory has the
+ * room; otherwise from the same blob version again (If-Match the verified ETag). Either way every chunk is
+ * authenticated again on its way to mongorestore.
  *
  * Into an empty database (a recreated cluster, a drill's scratch database), where there is nothing to drop, one
  * pass: every chunk is still authenticated before its plaintext reaches mongorestore, which runs without --drop;
@@ -76,16 +80,35 @@ export async function restoreBackup(deps: BackupDeps, id: string, target?: Parti
   const source = listed.mongo.database;
   const database = target?.database ?? source;
   const emptyTarget = deps.inspector.isEmpty ? await deps.inspector.isEmpty(database) : false;
-  const { manifest, etag } = emptyTarget ? await openArchive(deps, id, listed) : await verifyBackup(deps, id, listed);
+  const spool = emptyTarget ? undefined : await openSpool(deps.settings.restoreSpool, listed.archive.ciphertext.bytes, deps.log);
+  try {
+    return await restoreFrom(deps, id, listed, { database, renamed: database !== source, emptyTarget, spool, drop: target?.drop ?? true, requireDigests: opts.requireDigests ?? false });
+  } finally {
+    await spool?.remove();
+  }
+}
+
+async function restoreFrom(
+  deps: BackupDeps,
+  id: string,
+  listed: Manifest,
+  o: { database: string; renamed: boolean; emptyTarget: boolean; spool: Spool | undefined; drop: boolean; requireDigests: boolean },
+): Promise<RestoreResult> {
+  const { database, renamed, emptyTarget, spool } = o;
+  const source = listed.mongo.database;
+  const { manifest, etag } = emptyTarget ? await openArchive(deps, id, listed) : await verifyBackup(deps, id, listed, spool);
+  const fromSpool = spool?.complete() ?? false;
   // a version 1 manifest's hashes (sorted Extended JSON) are no longer computed: counts only, or no drill at all
   const countsOnly = manifest.manifestVersion === 1;
-  if (countsOnly && opts.requireDigests) throw new AppError('AKS_BACKUP_MANIFEST_OLD', { backupId: id, version: manifest.manifestVersion });
-  const renamed = database !== source;
+  if (countsOnly && o.requireDigests) throw new AppError('AKS_BACKUP_MANIFEST_OLD', { backupId: id, version: manifest.manifestVersion });
   const oplogReplay = manifest.mongo.oplog && !renamed;
-  deps.log.info({ backupId: id, database, readsArchiveOnce: emptyTarget }, emptyTarget ? 'restore into an empty database: authenticating as it restores' : 'restore over existing data: verified first');
+  deps.log.info(
+    { backupId: id, database, readsArchiveOnce: emptyTarget, ...(emptyTarget ? {} : { secondReadFrom: fromSpool ? 'local spool' : 'blob' }) },
+    emptyTarget ? 'restore into an empty database: authenticating as it restores' : 'restore over existing data: verified first',
+  );
   const progress = progressReporter('restore', deps.onProgress);
   const proc = await deps.tools.restore({
-    drop: emptyTarget ? false : (target?.drop ?? true),
+    drop: emptyTarget ? false : o.drop,
     // replaying an oplog into a renamed database would write to the original one
     oplogReplay,
     indexes: deps.settings.restoreIndexes,
@@ -102,8 +125,8 @@ export async function restoreBackup(deps: BackupDeps, id: string, target?: Parti
     await deps.inspector.dropDatabase(database).catch((err: unknown) => deps.log.error({ err, database }, 'could not drop the partly restored database'));
   };
   try {
-    const download = await deps.container.getBlockBlobClient(manifest.archive.blob).download(0, undefined, { conditions: { ifMatch: etag } });
-    await pipeline(download.readableStreamBody as NodeJS.ReadableStream, cipher, createDecryptor({ expectedBackupId: id, keys: deps.keys }), plain, proc.stdin!);
+    const input = fromSpool ? spool!.read() : ((await deps.container.getBlockBlobClient(manifest.archive.blob).download(0, undefined, { conditions: { ifMatch: etag } })).readableStreamBody as NodeJS.ReadableStream);
+    await pipeline(input, cipher, createDecryptor({ expectedBackupId: id, keys: deps.keys }), plain, proc.stdin!);
     await proc.done;
   } catch (err) {
     proc.kill('SIGKILL');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { TokenCredential } from '@azure/identity';
 import type { SecretClient } from '@azure/keyvault-secrets';
 import type { BlobServiceClient } from '@azure/storage-blob';
@@ -99,6 +100,7 @@ export function backupRuntimeFactory(opts: { credential?: TokenCredential; env?:
           chunkSize: b.chunkSizeKiB * 1024,
           uploadBlockSize: b.upload.blockSizeMiB * 1024 * 1024,
           uploadConcurrency: b.upload.concurrency,
+          ...(b.restoreSpool.enabled ? { restoreSpool: { dir: b.restoreSpool.dir ?? tmpdir(), keepFreeBytes: b.restoreSpool.keepFreeMiB * 1_048_576 } } : {}),
         },
         log: ctx.log,
         now: ctx.now,

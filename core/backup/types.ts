@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { KeyWrapper } from './crypto/key-wrapper.js';
 import type { ContentInspector } from './mongo/content.js';
 import type { MongoTools } from './mongo/tools.js';
+import type { SpoolSettings } from './spool.js';
 
 export interface BackupSettings {
   /** The Rocket.Chat database. */
@@ -14,6 +15,8 @@ export interface BackupSettings {
   /** Blob block size and how many blocks upload at once: memory is about blockSize × (concurrency + 1). */
   readonly uploadBlockSize: number;
   readonly uploadConcurrency: number;
+  /** Where a restore over existing data keeps the verified ciphertext for its second read; absent: read the blob twice. */
+  readonly restoreSpool?: SpoolSettings;
 }
 
 export interface BackupProgress {

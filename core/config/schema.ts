@@ -104,6 +104,20 @@ const environmentSchema = z.strictObject({
         })
         .prefault({}),
       /**
+       * A restore over existing data reads the archive twice: a full verify pass before anything is dropped, then the
+       * restore itself. With the spool on, the verify pass keeps the ciphertext it read in a private directory under
+       * `dir`, and the restore reads that copy (authenticating every chunk again) instead of downloading the archive
+       * a second time. It is used only when `dir` has the archive's size plus `keepFreeMiB` free, and removed after.
+       */
+      restoreSpool: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** Default: the OS temp directory. */
+          dir: z.string().min(1).optional(),
+          keepFreeMiB: z.number().int().min(0).default(1024),
+        })
+        .prefault({}),
+      /**
        * Where mongodump/mongorestore run. 'kubernetes': inside the chart's MongoDB pod through the exec API (reached
        * with this environment's `kubernetes` settings; the root password is read from the chart's Secret and handed
        * to the tools on stdin). 'local': on the bot host against `uri` (a secret: it holds the password).

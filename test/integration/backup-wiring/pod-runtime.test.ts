@@ -133,6 +133,8 @@ ${sandboxBackupYaml(sb, { container: `wire-${suffix}`, keyName, database: dbName
     const rt = await backupRuntimeFactory({ credential: sandboxCredential, env })('wired', ctx);
     try {
       expect(rt.deps.tools.kind).toBe('kubernetes');
+      // on by default, in the OS temp directory, keeping 1 GiB free
+      expect(rt.deps.settings.restoreSpool).toEqual({ dir: tmpdir(), keepFreeBytes: 1024 * 1_048_576 });
       expect(rt.deps.versions).toMatchObject({ chart: 'rocketchat-7.0.2', app: '8.6.1' });
       const before = await snapshot(mongo.db(dbName));
       const manifest = await runBackup(rt.deps);

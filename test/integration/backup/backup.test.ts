@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ContainerClient } from '@azure/storage-blob';
 import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../../core/backup/backup.js';
@@ -76,20 +80,55 @@ describe('MongoDB backups: FerretDB → mongodump → encrypt → Azurite, and b
 
   it('into an empty database a restore reads the archive once (no verify pass, no --drop); over data it verifies first', async () => {
     const phases: string[] = [];
-    const d: BackupDeps = { ...deps, onProgress: (p) => void (phases.at(-1) !== p.phase && phases.push(p.phase)) };
+    const counted = countDownloads(deps.container);
+    const d: BackupDeps = { ...deps, container: counted.container, onProgress: (p) => void (phases.at(-1) !== p.phase && phases.push(p.phase)) };
     const fresh = `${dbName}_fresh`;
     try {
       await restoreBackup(d, good.id, { database: fresh });
       expect(phases).toEqual(['restore']);
+      expect(counted.archiveDownloads()).toBe(1);
       expect(await snapshot(s.mongo.db(fresh))).toEqual(before);
       expect(await gridfsHashes(s.mongo.db(fresh))).toEqual(uploads);
       phases.length = 0;
-      // now it holds data: the full verify pass comes before anything is dropped
+      // now it holds data: the full verify pass comes before anything is dropped, and without a spool the restore
+      // downloads the archive a second time
       await restoreBackup(d, good.id, { database: fresh });
       expect(phases).toEqual(['verify', 'restore']);
+      expect(counted.archiveDownloads()).toBe(3);
       expect(await snapshot(s.mongo.db(fresh))).toEqual(before);
     } finally {
       await s.mongo.db(fresh).dropDatabase();
+    }
+  });
+
+  it('over data with a spool, the verify pass keeps the ciphertext and the restore reads that copy: one download', async () => {
+    const spoolDir = mkdtempSync(join(tmpdir(), 'restore-spool-'));
+    const counted = countDownloads(deps.container);
+    const seen: string[][] = [];
+    const d = s.deps({
+      container: counted.container,
+      settings: { restoreSpool: { dir: spoolDir, keepFreeBytes: 0 } },
+      // while the restore runs, the spool (one private directory) exists; it is gone afterwards
+      onProgress: (p) => void (p.phase === 'restore' && seen.push(readdirSync(spoolDir))),
+    });
+    try {
+      await db.collection('rocketchat_message').deleteMany({});
+      const r = await restoreBackup(d, good.id);
+      expect(r.database).toBe(dbName);
+      expect(counted.archiveDownloads()).toBe(1);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((names) => names.length === 1 && names[0]!.startsWith('aks-restore-'))).toBe(true);
+      expect(readdirSync(spoolDir)).toEqual([]);
+      expect(await snapshot(db)).toEqual(before);
+      expect(await gridfsHashes(db)).toEqual(uploads);
+      // no room for the archive plus the reserve: the restore still works, downloading twice, and spools nothing
+      await db.collection('users').deleteMany({});
+      const tight = s.deps({ container: counted.container, settings: { restoreSpool: { dir: spoolDir, keepFreeBytes: Number.MAX_SAFE_INTEGER } } });
+      await restoreBackup(tight, good.id);
+      expect(counted.archiveDownloads()).toBe(3);
+      expect(await snapshot(db)).toEqual(before);
+    } finally {
+      rmSync(spoolDir, { recursive: true, force: true });
     }
   });
 
@@ -209,3 +248,24 @@ describe('MongoDB backups: FerretDB → mongodump → encrypt → Azurite, and b
     expect(s.logs.text).not.toContain(s.uri);
   });
 });
+
+/** The same container client, counting downloads of archive blobs (the verify pass and the restore each read one). */
+function countDownloads(container: ContainerClient): { container: ContainerClient; archiveDownloads(): number } {
+  let n = 0;
+  const wrapped = new Proxy(container, {
+    get(target, prop, receiver) {
+      if (prop !== 'getBlockBlobClient') return Reflect.get(target, prop, receiver);
+      return (name: string) => {
+        const blob = target.getBlockBlobClient(name);
+        if (!name.endsWith('/mongo.archive.enc')) return blob;
+        return new Proxy(blob, {
+          get(b, p, r) {
+            if (p !== 'download') return Reflect.get(b, p, r);
+            return (...args: Parameters<typeof blob.download>) => (n++, b.download(...args));
+          },
+        });
+      };
+    },
+  });
+  return { container: wrapped, archiveDownloads: () => n };
+}

@@ -67,6 +67,7 @@ describe('configuration', () => {
     ['no environments', 'bot: {}\n', /environments.*required setting is missing/],
     ['a margin above the credit', minimal().replace('monthlyUsd: 150', 'monthlyUsd: 5, safetyMarginUsd: 9'), /safetyMarginUsd must be below monthlyUsd/],
     ['a list at the root', '- a\n- b\n', /expected a mapping of settings/],
+    ['a negative restore spool reserve', minimal().replace('credit: { monthlyUsd: 150 }', 'credit: { monthlyUsd: 150 }\n    backup: { restoreSpool: { keepFreeMiB: -1 } }'), /environments\.prod\.backup\.restoreSpool\.keepFreeMiB/],
   ])('refuses %s', (_name, text, pattern) => {
     const e = errorOf(() => parseConfigText(text, 'c.yaml', {}));
     expect(e.code).toBe('AKS_CONFIG_INVALID');

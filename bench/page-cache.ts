@@ -1,0 +1,23 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+
+/**
+ * `--cold`: write back and drop the kernel's page cache before a timed mode, so every mode reads its input (the
+ * blob files in Azurite's data directory, the staged pipeline's files) from disk, as a restore from real Azure
+ * storage would, instead of whatever the previous modes left cached. Needs root; says so when it cannot.
+ */
+export function dropPageCache(): boolean {
+  execFileSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '1\n');
+    return true;
+  } catch (err) {
+    console.error(`--cold: cannot drop the page cache (${(err as NodeJS.ErrnoException).code ?? String(err)}); modes run with whatever is cached`);
+    return false;
+  }
+}
+
+/** Extra node flags for the mode processes (BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+export function modeNodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
