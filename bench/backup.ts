@@ -3,7 +3,8 @@
  * file, gzip it, `openssl enc` it, upload the file; and the reverse), on the same data, in the same run, against
  * the sandbox (FerretDB, the real mongo tools, Azurite, the Key Vault emulator).
  *
- *   npx tsx bench/backup.ts [--mb 100] [--out bench/results/backup.md] [--tsx] [--modes ours-backup,ours-restore]
+ *   npx tsx bench/backup.ts [--mb 100] [--out bench/results/backup.md] [--tsx] [--modes ours-backup,ours-restore] [--cold]
+ *   (--cold drops the page cache before each mode: root only, see page-cache.ts)
  *   (BENCH_BLOCK_MB sets the upload block size, default 4 as in the configuration)
  *
  * Each measurement runs in its own child process so peak RSS (sampled from /proc over the whole process tree:
@@ -18,6 +19,7 @@ import { GridFSBucket, ObjectId } from 'mongodb';
 import { backupSandbox } from '../test/integration/backup/setup.js';
 import { seedRocketChat } from '../test/helpers/rocketchat-data.js';
 import { MODES, type ModeResult } from './backup-modes.js';
+import { dropPageCache, modeNodeArgs } from './page-cache.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -49,7 +51,8 @@ async function main(): Promise<void> {
     const archiveBytes = Buffer.byteLength(execFileSync(s.mongodump, [`--uri=${s.uri}`, `--db=${database}`, '--archive', '--quiet'], { maxBuffer: 2 ** 31 - 1 }));
     console.error(`seeded ${messages} messages + ${Math.round(mb * 0.4)} MB of uploads in ${seedSecs.toFixed(0)} s; archive ${(archiveBytes / 1_048_576).toFixed(1)} MB`);
 
-    const env = { ...process.env, BENCH_DB: database, BENCH_SUFFIX: suffix, BENCH_WORK: work, BENCH_KEY: s.keyName };
+    // MALLOC_ARENA_MAX as in the production image (Dockerfile), for every mode alike
+    const env = { MALLOC_ARENA_MAX: '2', ...process.env, BENCH_DB: database, BENCH_SUFFIX: suffix, BENCH_WORK: work, BENCH_KEY: s.keyName };
     const results: ModeResult[] = [];
     // compiled to plain JS by default (dist/ is ignored by git): measured as the bot runs in production, without
     // the ~75 MB that tsx adds to every node process; --tsx measures under tsx instead
@@ -59,8 +62,10 @@ async function main(): Promise<void> {
     }
     // ours and staged alternate so a slow period of the shared machine hits both
     const only = arg('modes', '');
+    const cold = process.argv.includes('--cold');
     for (const mode of Object.keys(MODES).filter((m) => !only || only.split(',').includes(m))) {
-      const r = spawnSync(process.execPath, [...modeCommand, mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+      if (cold) dropPageCache();
+      const r = spawnSync(process.execPath, [...modeNodeArgs(), ...modeCommand, mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
       if (r.status !== 0) throw new Error(`${mode} failed:\n${r.stderr}`);
       const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ModeResult;
       console.error(`${mode}: ${res.seconds.toFixed(2)} s, ${(archiveBytes / 1_048_576 / res.seconds).toFixed(1)} MB/s, peak RSS ${(res.peakRss / 1_048_576).toFixed(0)} MB ${JSON.stringify(res.perProcessMb)}`);

@@ -78,7 +78,10 @@ export function createDecryptor(opts: { expectedBackupId: string; keys: KeyWrapp
     decipher.setAuthTag(tag);
     let plain: Buffer;
     try {
-      plain = Buffer.concat([decipher.update(body), decipher.final()]);
+      plain = decipher.update(body);
+      // final() checks the tag (and throws) before the plaintext leaves; GCM adds no bytes there
+      const rest = decipher.final();
+      if (rest.length > 0) plain = Buffer.concat([plain, rest]);
     } catch {
       throw fail('AKS_BACKUP_TAMPERED', { chunk: index });
     }

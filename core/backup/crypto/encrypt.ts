@@ -1,6 +1,7 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import {
+  CHUNK_HEADER_BYTES,
   chunkAad,
   chunkNonce,
   DATA_KEY_BYTES,
@@ -10,6 +11,7 @@ import {
   FLAG_FINAL,
   MAX_CHUNK_SIZE,
   NONCE_PREFIX_BYTES,
+  TAG_BYTES,
 } from './format.js';
 import { ByteQueue } from './byte-queue.js';
 import type { KeyWrapper, WrappedKey } from './key-wrapper.js';
@@ -41,8 +43,14 @@ export async function createEncryptor(opts: { backupId: string; keys: KeyWrapper
     const flags = final ? FLAG_FINAL : 0;
     const cipher = createCipheriv('aes-256-gcm', dataKey, chunkNonce(noncePrefix, index));
     cipher.setAAD(chunkAad(headerHash, opts.backupId, index, flags));
-    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-    const out = Buffer.concat([encodeChunkHeader(index, flags, noncePrefix, body.length), body, cipher.getAuthTag()]);
+    // one output buffer per chunk (header, body, tag written in place): fewer megabyte-sized copies waiting for GC
+    const out = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + plain.length + TAG_BYTES);
+    encodeChunkHeader(index, flags, noncePrefix, plain.length).copy(out, 0);
+    let at = CHUNK_HEADER_BYTES + cipher.update(plain).copy(out, CHUNK_HEADER_BYTES);
+    at += cipher.final().copy(out, at); // GCM is a stream mode: final() adds no bytes
+    // never hand out uninitialised bytes, whatever the cipher returned
+    if (at + TAG_BYTES !== out.length) throw new Error(`AES-GCM returned ${at - CHUNK_HEADER_BYTES} bytes for ${plain.length}`);
+    cipher.getAuthTag().copy(out, at);
     index++;
     return out;
   };
