@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppError, isAppError } from '../errors/app-error.js';
 import { createDecryptor } from './crypto/decrypt.js';
 import { hashTap } from './crypto/hash-tap.js';
+import { unwrapOnce } from './crypto/key-wrapper.js';
 import { compareCollections, type CollectionStat, type Manifest } from './manifest.js';
 import { progressReporter } from './progress.js';
 import { readManifest } from './read-set.js';
@@ -81,9 +82,12 @@ export async function restoreBackup(deps: BackupDeps, id: string, target?: Parti
   const database = target?.database ?? source;
   const emptyTarget = deps.inspector.isEmpty ? await deps.inspector.isEmpty(database) : false;
   const spool = emptyTarget ? undefined : await openSpool(deps.settings.restoreSpool, listed.archive.ciphertext.bytes, deps.log);
+  const keys = unwrapOnce(deps.keys);
   try {
-    return await restoreFrom(deps, id, listed, { database, renamed: database !== source, emptyTarget, spool, drop: target?.drop ?? true, requireDigests: opts.requireDigests ?? false });
+    const o = { database, renamed: database !== source, emptyTarget, spool, drop: target?.drop ?? true, requireDigests: opts.requireDigests ?? false };
+    return await restoreFrom({ ...deps, keys }, id, listed, o);
   } finally {
+    keys.clear();
     await spool?.remove();
   }
 }

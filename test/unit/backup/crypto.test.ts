@@ -4,7 +4,7 @@ import { createDecryptor } from '../../../core/backup/crypto/decrypt.js';
 import { createEncryptor } from '../../../core/backup/crypto/encrypt.js';
 import { CHUNK_HEADER_BYTES, decodeHeader, TAG_BYTES } from '../../../core/backup/crypto/format.js';
 import { hashTap } from '../../../core/backup/crypto/hash-tap.js';
-import type { KeyWrapper } from '../../../core/backup/crypto/key-wrapper.js';
+import { type KeyWrapper, unwrapOnce } from '../../../core/backup/crypto/key-wrapper.js';
 import { collect, localKeyWrapper, pieces } from './helpers.js';
 import { codeOf } from '../../helpers/errors.js';
 
@@ -135,3 +135,47 @@ function splice(a: Buffer, other: Buffer, i: number): Buffer {
   const theirs = layout(other).chunks;
   return Buffer.concat([a.subarray(0, mine[i]!.start), other.subarray(theirs[i]!.start, theirs[i]!.end), a.subarray(mine[i]!.end)]);
 }
+
+describe('unwrapOnce (the two reads of one restore)', () => {
+  it('asks the vault once per wrapped key, hands every caller its own copy, forgets failures, and zeroes on clear', async () => {
+    const inner = localKeyWrapper();
+    const calls: string[] = [];
+    let failNext = false;
+    const counting: KeyWrapper = {
+      wrap: (k) => inner.wrap(k),
+      unwrap: async (k) => {
+        calls.push(k.keyId);
+        if (failNext) {
+          failNext = false;
+          throw Object.assign(new Error('vault unavailable'), { statusCode: 503 });
+        }
+        return inner.unwrap(k);
+      },
+    };
+    const dataKey = randomBytes(32);
+    const wrapped = await counting.wrap(dataKey);
+    const keys = unwrapOnce(counting);
+    const first = await keys.unwrap(wrapped);
+    // a decryptor zeroes its key when done: the next caller must not get the zeroed buffer
+    first.fill(0);
+    const second = await keys.unwrap(wrapped);
+    expect(second.equals(dataKey)).toBe(true);
+    expect(calls).toHaveLength(1);
+
+    // another wrapped key is unwrapped on its own
+    const other = await counting.wrap(randomBytes(32));
+    await keys.unwrap(other);
+    expect(calls).toHaveLength(2);
+
+    // a failure is not kept: the next call asks again
+    const fresh = unwrapOnce(counting);
+    failNext = true;
+    await expect(fresh.unwrap(wrapped)).rejects.toThrow('vault unavailable');
+    expect((await fresh.unwrap(wrapped)).equals(dataKey)).toBe(true);
+    expect(calls).toHaveLength(4);
+
+    fresh.clear();
+    await fresh.unwrap(wrapped);
+    expect(calls).toHaveLength(5);
+  });
+});
