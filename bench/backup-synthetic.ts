@@ -3,12 +3,15 @@
  * a synthetic mongodump archive (bench/synthetic-archive.ts, written by test/helpers/mongo-archive.ts) stands in
  * for mongodump's output, and both pipelines run on it in the same run:
  *
- *   ours-backup     gzip -6 (mongodump --gzip's stand-in, a separate process like mongodump) → the real runBackup:
- *                   archive parser (gunzip copy, counts, digests) → SHA-256 → AES-256-GCM chunks → Blob blocks
- *   staged-backup   gzip -6 file → openssl enc -aes-256-cbc file → upload file
- *   ours-restore    the real restoreBackup: verify pass (download, authenticate every chunk) → download → decrypt →
- *                   mongorestore --archive --gzip; the post-restore content read is stubbed (nothing is written)
- *   staged-restore  download file → openssl dec file → gunzip file → mongorestore --archive=file
+ *   ours-backup       gzip -6 (mongodump --gzip's stand-in, a separate process like mongodump) → the real runBackup:
+ *                     archive parser (gunzip copy, counts, digests) → SHA-256 → AES-256-GCM chunks → Blob blocks
+ *   ours-backup-host  the same runBackup fed the already gzipped archive: the part that runs on the bot host
+ *   staged-backup     gzip -6 file → openssl enc -aes-256-cbc file → upload file
+ *   ours-restore      the real restoreBackup into an empty database: one authenticated read → mongorestore
+ *   ours-restore-over-data        over existing data: verify pass (kept in the local spool) → spool → mongorestore
+ *   ours-restore-over-data-twice  the same with the spool off: the second read downloads the blob again
+ *   staged-restore    download file → openssl dec file → gunzip file → mongorestore --archive=file
+ *   (the post-restore content read is stubbed: mongorestore writes nothing, see below)
  *
  * mongorestore runs with --nsExclude=<db>.*: it reads the WHOLE archive stream (the demultiplexer consumes every
  * block) but writes nothing. `--dryRun` exists in 100.11.0 but returns right after the prelude without reading the
