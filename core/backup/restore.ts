@@ -100,6 +100,7 @@ async function restoreFrom(
 ): Promise<RestoreResult> {
   const { database, renamed, emptyTarget, spool } = o;
   const source = listed.mongo.database;
+  const started = Date.now();
   const { manifest, etag } = emptyTarget ? await openArchive(deps, id, listed) : await verifyBackup(deps, id, listed, spool);
   const fromSpool = spool?.complete() ?? false;
   // a version 1 manifest's hashes (sorted Extended JSON) are no longer computed: counts only, or no drill at all
@@ -107,7 +108,7 @@ async function restoreFrom(
   if (countsOnly && o.requireDigests) throw new AppError('AKS_BACKUP_MANIFEST_OLD', { backupId: id, version: manifest.manifestVersion });
   const oplogReplay = manifest.mongo.oplog && !renamed;
   deps.log.info(
-    { backupId: id, database, readsArchiveOnce: emptyTarget, ...(emptyTarget ? {} : { secondReadFrom: fromSpool ? 'local spool' : 'blob' }) },
+    { backupId: id, database, readsArchiveOnce: emptyTarget, ...(emptyTarget ? {} : { verifyMs: Date.now() - started, secondReadFrom: fromSpool ? 'local spool' : 'blob' }) },
     emptyTarget ? 'restore into an empty database: authenticating as it restores' : 'restore over existing data: verified first',
   );
   const progress = progressReporter('restore', deps.onProgress);
@@ -141,6 +142,7 @@ async function restoreFrom(
     throw shown;
   }
   progress.done();
+  const restoredMs = Date.now() - started;
   try {
     checkDigests(id, manifest, cipher.digest(), plain.digest());
   } catch (err) {
@@ -158,7 +160,7 @@ async function restoreFrom(
   if (countsOnly) deps.log.warn({ backupId: id }, 'version 1 manifest: document counts compared, content hashes not');
   if (newer.length > 0) deps.log.warn({ backupId: id, collections: newer }, 'changed by the replayed oplog, so newer than the archive: not compared');
   if (oplogReplay && created) deps.log.warn({ backupId: id, created }, 'collections the replayed oplog may have created are not compared');
-  deps.log.info({ backupId: id, database, collections: collections.length }, 'restore matched the manifest');
+  deps.log.info({ backupId: id, database, collections: collections.length, restoredMs, comparedMs: Date.now() - started - restoredMs }, 'restore matched the manifest');
   return { manifest, database, collections };
 }
 
