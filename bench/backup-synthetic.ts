@@ -31,7 +31,7 @@ import { pipeline } from 'node:stream/promises';
 import { archiveChunks } from '../test/helpers/mongo-archive.js';
 import { backupSandbox } from '../test/integration/backup/setup.js';
 import { useSandbox } from '../test/sandbox/use.js';
-import { dropPageCache, modeNodeArgs } from './page-cache.js';
+import { dropPageCache, modeEnv, modeNodeArgs } from './mode-process.js';
 import { rocketChatMix } from './synthetic-archive.js';
 import type { ModeResult } from './backup-modes.js';
 
@@ -60,10 +60,7 @@ async function main(): Promise<void> {
     const gz = `${raw}.gz`;
     execFileSync('sh', ['-c', 'gzip -c -6 "$0" > "$1"', raw, gz]);
     const sb = await useSandbox(['azurite', 'keyvault']);
-    const env = {
-      // as in the production image (Dockerfile), for every mode alike
-      MALLOC_ARENA_MAX: '2',
-      ...process.env,
+    const env = modeEnv({
       BENCH_WORK: work,
       BENCH_RAW: raw,
       BENCH_GZ: gz,
@@ -74,7 +71,7 @@ async function main(): Promise<void> {
       BENCH_VAULT_CA: sb.keyvault.caFile!,
       BENCH_MONGORESTORE: s.mongorestore,
       BENCH_URI: s.uri,
-    };
+    });
     // compiled to plain JS (dist/ is ignored by git): measured as the bot runs, without tsx's ~75 MB in every process
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--outDir', 'dist/bench', '--rootDir', '.', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--noEmit', 'false', 'bench/backup-synthetic-modes.ts'], { stdio: 'inherit' });
     const results: (ModeResult & { mbps: number })[] = [];

@@ -4,7 +4,7 @@
  * the sandbox (FerretDB, the real mongo tools, Azurite, the Key Vault emulator).
  *
  *   npx tsx bench/backup.ts [--mb 100] [--out bench/results/backup.md] [--tsx] [--modes ours-backup,ours-restore] [--cold]
- *   (--cold drops the page cache before each mode: root only, see page-cache.ts)
+ *   (--cold drops the page cache before each mode: root only, see mode-process.ts)
  *   (BENCH_BLOCK_MB sets the upload block size, default 4 as in the configuration)
  *
  * Each measurement runs in its own child process so peak RSS (sampled from /proc over the whole process tree:
@@ -19,7 +19,7 @@ import { GridFSBucket, ObjectId } from 'mongodb';
 import { backupSandbox } from '../test/integration/backup/setup.js';
 import { seedRocketChat } from '../test/helpers/rocketchat-data.js';
 import { MODES, type ModeResult } from './backup-modes.js';
-import { dropPageCache, modeNodeArgs } from './page-cache.js';
+import { dropPageCache, modeEnv, modeNodeArgs } from './mode-process.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,8 +51,7 @@ async function main(): Promise<void> {
     const archiveBytes = Buffer.byteLength(execFileSync(s.mongodump, [`--uri=${s.uri}`, `--db=${database}`, '--archive', '--quiet'], { maxBuffer: 2 ** 31 - 1 }));
     console.error(`seeded ${messages} messages + ${Math.round(mb * 0.4)} MB of uploads in ${seedSecs.toFixed(0)} s; archive ${(archiveBytes / 1_048_576).toFixed(1)} MB`);
 
-    // MALLOC_ARENA_MAX as in the production image (Dockerfile), for every mode alike
-    const env = { MALLOC_ARENA_MAX: '2', ...process.env, BENCH_DB: database, BENCH_SUFFIX: suffix, BENCH_WORK: work, BENCH_KEY: s.keyName };
+    const env = modeEnv({ BENCH_DB: database, BENCH_SUFFIX: suffix, BENCH_WORK: work, BENCH_KEY: s.keyName });
     const results: ModeResult[] = [];
     // compiled to plain JS by default (dist/ is ignored by git): measured as the bot runs in production, without
     // the ~75 MB that tsx adds to every node process; --tsx measures under tsx instead

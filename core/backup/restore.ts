@@ -78,14 +78,12 @@ export interface RestoreResult {
  */
 export async function restoreBackup(deps: BackupDeps, id: string, target?: Partial<RestoreTarget>, opts: { requireDigests?: boolean } = {}): Promise<RestoreResult> {
   const listed = await readManifest(deps.container, deps.prefix, id);
-  const source = listed.mongo.database;
-  const database = target?.database ?? source;
+  const database = target?.database ?? listed.mongo.database;
   const emptyTarget = deps.inspector.isEmpty ? await deps.inspector.isEmpty(database) : false;
   const spool = emptyTarget ? undefined : await openSpool(deps.settings.restoreSpool, listed.archive.ciphertext.bytes, deps.log);
   const keys = unwrapOnce(deps.keys);
   try {
-    const o = { database, renamed: database !== source, emptyTarget, spool, drop: target?.drop ?? true, requireDigests: opts.requireDigests ?? false };
-    return await restoreFrom({ ...deps, keys }, id, listed, o);
+    return await restoreFrom({ ...deps, keys }, id, listed, { database, emptyTarget, spool, drop: target?.drop ?? true, requireDigests: opts.requireDigests ?? false });
   } finally {
     keys.clear();
     await spool?.remove();
@@ -96,10 +94,11 @@ async function restoreFrom(
   deps: BackupDeps,
   id: string,
   listed: Manifest,
-  o: { database: string; renamed: boolean; emptyTarget: boolean; spool: Spool | undefined; drop: boolean; requireDigests: boolean },
+  o: { database: string; emptyTarget: boolean; spool: Spool | undefined; drop: boolean; requireDigests: boolean },
 ): Promise<RestoreResult> {
-  const { database, renamed, emptyTarget, spool } = o;
+  const { database, emptyTarget, spool } = o;
   const source = listed.mongo.database;
+  const renamed = database !== source;
   const started = Date.now();
   const { manifest, etag } = emptyTarget ? await openArchive(deps, id, listed) : await verifyBackup(deps, id, listed, spool);
   const fromSpool = spool?.complete() ?? false;

@@ -20,7 +20,7 @@ export interface Spool {
   readonly path: string;
   /** A pass-through for the verify pipeline that also writes what flows through it to the spool file. */
   tap(): Transform;
-  /** True when the tap wrote the whole stream and closed the file; a failed write only disables the spool. */
+  /** True when the tap wrote the whole stream to the file; a failed write only disables the spool. */
   complete(): boolean;
   read(): NodeJS.ReadableStream;
   remove(): Promise<void>;
@@ -54,7 +54,7 @@ export async function openSpool(settings: SpoolSettings | undefined, bytes: numb
   const path = join(dir, 'archive.enc');
   let file: WriteStream | undefined;
   let failed: Error | undefined;
-  let closed = false;
+  let written = false;
 
   const giveUp = (err: Error) => {
     if (failed) return;
@@ -84,13 +84,13 @@ export async function openSpool(settings: SpoolSettings | undefined, bytes: numb
         flush(cb: TransformCallback) {
           if (failed) return cb();
           out.end(() => {
-            closed = !failed;
+            written = !failed;
             cb();
           });
         },
       });
     },
-    complete: () => closed && !failed,
+    complete: () => written,
     read: () => createReadStream(path, { highWaterMark: 1 << 20 }),
     async remove() {
       file?.destroy();

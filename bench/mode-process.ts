@@ -1,3 +1,4 @@
+/** What every timed mode process of the backup benchmarks shares: its environment, node flags, a cold cache. */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 
@@ -20,4 +21,9 @@ export function dropPageCache(): boolean {
 /** Extra node flags for the mode processes (BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
 export function modeNodeArgs(): string[] {
   return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
+/** The production image's environment (Dockerfile), for every mode alike, ours and staged. */
+export function modeEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { MALLOC_ARENA_MAX: '2', ...process.env, ...extra };
 }
