@@ -1,7 +1,7 @@
 import { formatUserFacing, toUserFacing } from '../core/errors/present.js';
 import { startScheduler } from '../scheduler/scheduler.js';
 import { startWatch } from '../scheduler/watch.js';
-import { startApprovedRunPoller } from './chat/approved-poller.js';
+import { startApprovedRunPoller } from '../core/engine/approved-poller.js';
 import { startChat } from './chat/start.js';
 import { createRuntime } from './runtime.js';
 import { buildApp } from './server/app.js';

@@ -9,7 +9,7 @@ import { StoreError } from '../core/store/errors.js';
 import { openSqliteStore } from '../core/store/sqlite.js';
 import type { Store } from '../core/store/types.js';
 import type { DestinationStream } from 'pino';
-import type { CommandDeps } from './commands/types.js';
+import type { CommandDeps } from '../core/commands/types.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', ...(import.meta.url.includes('/dist/') ? ['..'] : []));
 

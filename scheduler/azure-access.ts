@@ -1,6 +1,6 @@
-import type { ClusterWriter } from '../core/azure/cluster-writes.js';
-import type { TokenCredential } from '../core/azure/clients.js';
-import type { AzureReader } from '../core/azure/types.js';
+import type { ClusterWriter } from '../core/clients/arm/cluster-writes.js';
+import type { TokenCredential } from '../core/clients/arm/clients.js';
+import type { AzureReader } from '../core/clients/arm/types.js';
 import type { Config } from '../core/config/schema.js';
 import type { Logger } from '../core/log/logger.js';
 
@@ -18,11 +18,11 @@ export function azureAccessFactory(credential?: TokenCredential): AzureAccessFac
     if (cache.has(environment)) return cache.get(environment);
     const env = deps.config.environments[environment];
     if (!env || env.azure.credential === 'none') return undefined;
-    // Loaded on first use, like core/azure/for-environment.ts: the SDKs are slow to import.
+    // Loaded on first use, like core/clients/arm/for-environment.ts: the SDKs are slow to import.
     const [{ armClientsForEnvironment }, { createAzureReader }, { createClusterWriter }] = await Promise.all([
-      import('../core/azure/clients.js'),
-      import('../core/azure/reader.js'),
-      import('../core/azure/cluster-writes.js'),
+      import('../core/clients/arm/clients.js'),
+      import('../core/clients/arm/reader.js'),
+      import('../core/clients/arm/cluster-writes.js'),
     ]);
     const clients = armClientsForEnvironment(env, credential);
     // One client set per environment for the process: the credential caches its token across ticks.

@@ -1,10 +1,10 @@
-import { alertRecipients, enqueueCostAlerts } from '../core/cost/alerts.js';
-import { healthAlerts } from '../core/cost/health.js';
+import { alertRecipients, enqueueCostAlerts } from '../core/notification/alerts.js';
+import { healthAlerts } from '../core/health/describe.js';
 import { billingPeriod } from '../core/cost/period.js';
-import type { RecoveryPolicy } from '../core/cost/recovery.js';
-import { persistedRecoveryTick } from '../core/cost/recovery-store.js';
+import type { RecoveryPolicy } from '../core/recovery/policy.js';
+import { persistedRecoveryTick } from '../core/recovery/store.js';
 import { isAppError } from '../core/errors/app-error.js';
-import type { CommandDeps } from '../bot/commands/types.js';
+import type { CommandDeps } from '../core/commands/types.js';
 import type { AzureAccessFactory } from './azure-access.js';
 import { requestCommand, type RequestHooks } from './request.js';
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { usd, when } from '../core/cost/alerts.js';
+import { usd, when } from '../core/notification/alerts.js';
 import { runCostCheck } from '../core/cost/check.js';
 import { billingPeriod, DAY_MS } from '../core/cost/period.js';
-import { describeRequest, type CommandRequestOutcome } from '../core/cost/recovery-tick.js';
+import { describeRequest, type CommandRequestOutcome } from '../core/recovery/tick.js';
 import { isAppError } from '../core/errors/app-error.js';
 import type { WatchDeps } from './health-job.js';
-import { announceOnce } from '../core/cost/announce.js';
+import { announceOnce } from '../core/notification/announce.js';
 import { requestCommand } from './request.js';
 
 /** Who the planner acts as in the registry (backup needs operator, teardown admin under access.roles). */

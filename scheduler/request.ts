@@ -1,6 +1,6 @@
-import { awaitsApproval, execute, type Reply } from '../bot/commands/dispatch.js';
-import type { CommandDeps, CommandSpec, Source } from '../bot/commands/types.js';
-import type { CommandRequestOutcome } from '../core/cost/recovery-tick.js';
+import { awaitsApproval, execute, type Reply } from '../core/commands/dispatch.js';
+import type { CommandDeps, CommandSpec, Source } from '../core/commands/types.js';
+import type { CommandRequestOutcome } from '../core/recovery/tick.js';
 
 export interface RequestHooks {
   /** The reply of every command the watch asks for: bot/main.ts posts approval prompts with it (chat.announce). */

@@ -1,12 +1,12 @@
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Config } from '../core/config/schema.js';
-import { announceOnce } from '../core/cost/announce.js';
+import { announceOnce } from '../core/notification/announce.js';
 import { AppError } from '../core/errors/app-error.js';
-import { awaitsApproval, execute, type Reply } from '../bot/commands/dispatch.js';
-import { isAllowed, roleOf } from '../bot/commands/authorize.js';
-import { parseCommandText, validateCommand } from '../bot/commands/parse.js';
-import { commandKey } from '../bot/commands/registry.js';
-import type { CommandDeps, CommandSpec } from '../bot/commands/types.js';
+import { awaitsApproval, execute, type Reply } from '../core/commands/dispatch.js';
+import { isAllowed, roleOf } from '../core/commands/authorize.js';
+import { parseCommandText, validateCommand } from '../core/commands/parse.js';
+import { commandKey } from '../core/commands/registry.js';
+import type { CommandDeps, CommandSpec } from '../core/commands/types.js';
 
 /**
  * Checks at boot that every scheduled command line parses and validates against the registry, so a typo in a

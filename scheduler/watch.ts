@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandDeps } from '../bot/commands/types.js';
+import type { CommandDeps } from '../core/commands/types.js';
 import { azureAccessFactory, type AzureAccessFactory } from './azure-access.js';
 import { healthTick } from './health-job.js';
 import { every, type Periodic } from './periodic.js';

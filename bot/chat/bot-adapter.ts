@@ -1,11 +1,11 @@
 import { AppError } from '../../core/errors/app-error.js';
-import { commandSpecs } from '../commands/definitions.js';
-import { execute, type Reply } from '../commands/dispatch.js';
-import type { CommandDeps, CommandSpec } from '../commands/types.js';
-import { decideRun, expireDue, specFor, type Decision } from './approvals.js';
+import { commandSpecs } from '../../core/commands/definitions.js';
+import { execute, type Reply } from '../../core/commands/dispatch.js';
+import type { CommandDeps, CommandSpec } from '../../core/commands/types.js';
+import { decideRun, expireDue, specFor, type Decision } from '../../core/engine/approvals.js';
 import type { Delivery } from './delivery.js';
 import { extractCommand } from './intake.js';
-import type { RunLauncher } from './launcher.js';
+import type { RunLauncher } from '../../core/engine/launcher.js';
 import type { DdpClient } from './rocketchat/ddp.js';
 import type { RocketChatRest } from './rocketchat/rest.js';
 import { messageSchema, type ChatMessage } from './rocketchat/schema.js';

@@ -1,6 +1,6 @@
 import type { ApprovalRecord, RunRecord } from '../../core/store/types.js';
-import { isAllowed, roleOf } from '../commands/authorize.js';
-import type { CommandDeps } from '../commands/types.js';
+import { isAllowed, roleOf } from '../../core/commands/authorize.js';
+import type { CommandDeps } from '../../core/commands/types.js';
 import { signLink } from './email/links.js';
 import type { RocketChatRest } from './rocketchat/rest.js';
 import { isChatUnreachable } from './rocketchat/rest.js';

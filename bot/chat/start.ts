@@ -1,13 +1,13 @@
 import { resolveSecret, type KeyVaultReader } from '../../core/secrets/resolve.js';
 import type { RocketChatRouteExtras } from '../server/rocketchat-routes.js';
-import type { Reply } from '../commands/dispatch.js';
-import type { CommandDeps, CommandSpec } from '../commands/types.js';
-import { specFor } from './approvals.js';
+import type { Reply } from '../../core/commands/dispatch.js';
+import type { CommandDeps, CommandSpec } from '../../core/commands/types.js';
+import { specFor } from '../../core/engine/approvals.js';
 import { ChatOutboxSender } from './chat-outbox.js';
 import { Delivery } from './delivery.js';
 import { OutboxMailer, smtpTransport } from './email/mailer.js';
-import { RunLauncher } from './launcher.js';
-import { PendingPromptPoller } from './prompt-poller.js';
+import { RunLauncher } from '../../core/engine/launcher.js';
+import { PendingPromptPoller } from '../../core/engine/prompt-poller.js';
 import { isChatUnreachable } from './rocketchat/rest.js';
 import { wireChat, type ChatWiring } from './wire.js';
 

@@ -1,7 +1,7 @@
-import type { CommandDeps, CommandSpec } from '../commands/types.js';
+import type { CommandDeps, CommandSpec } from '../../core/commands/types.js';
 import { BotAdapter } from './bot-adapter.js';
 import { Delivery, type LinkSettings } from './delivery.js';
-import { RunLauncher } from './launcher.js';
+import { RunLauncher } from '../../core/engine/launcher.js';
 import { DdpClient } from './rocketchat/ddp.js';
 import { RocketChatRest } from './rocketchat/rest.js';
 

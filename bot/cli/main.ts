@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { formatUserFacing, toUserFacing } from '../../core/errors/present.js';
-import { execute } from '../commands/dispatch.js';
+import { execute } from '../../core/commands/dispatch.js';
 import { createRuntime } from '../runtime.js';
 import { buildProgram, CommanderError, type CliSelection } from './program.js';
 

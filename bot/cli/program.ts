@@ -1,8 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
-import { commandSpecs } from '../commands/definitions.js';
-import { kebab } from '../commands/flags.js';
-import { allFlags, commandHelp, commandKey, overviewHelp, subcommandsOf } from '../commands/registry.js';
-import type { CommandSpec } from '../commands/types.js';
+import { commandSpecs } from '../../core/commands/definitions.js';
+import { kebab } from '../../core/commands/flags.js';
+import { allFlags, commandHelp, commandKey, overviewHelp, subcommandsOf } from '../../core/commands/registry.js';
+import type { CommandSpec } from '../../core/commands/types.js';
 
 export interface CliSelection {
   /** Words as the chat parser takes them: command, subcommand, flags, positionals. */

@@ -1,6 +1,6 @@
 import fastify, { type FastifyInstance } from 'fastify';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CommandDeps } from '../commands/types.js';
+import type { CommandDeps } from '../../core/commands/types.js';
 import { budgetWebhookRoutes } from './budget-webhook.js';
 import { costChartRoutes } from './cost-chart-route.js';
 import { rocketchatRoutes } from './rocketchat-routes.js';

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../../core/errors/app-error.js';
 import { toUserFacing } from '../../core/errors/present.js';
-import { decideRun } from '../chat/approvals.js';
+import { decideRun } from '../../core/engine/approvals.js';
 import { verifyLink } from '../chat/email/links.js';
-import type { RunLauncher } from '../chat/launcher.js';
-import type { CommandDeps, CommandSpec } from '../commands/types.js';
+import type { RunLauncher } from '../../core/engine/launcher.js';
+import type { CommandDeps, CommandSpec } from '../../core/commands/types.js';
 
 export interface ApprovalLinkOptions {
   readonly deps: CommandDeps;

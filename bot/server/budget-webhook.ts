@@ -1,11 +1,11 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { readerFactory, type ReaderFactory } from '../../core/azure/for-environment.js';
+import { readerFactory, type ReaderFactory } from '../../core/clients/arm/for-environment.js';
 import { runCostCheck } from '../../core/cost/check.js';
 import { AppError, isAppError } from '../../core/errors/app-error.js';
 import { resolveSecret } from '../../core/secrets/resolve.js';
-import type { CommandDeps } from '../commands/types.js';
+import type { CommandDeps } from '../../core/commands/types.js';
 import { emergencyTeardown, type EmergencyHooks } from './emergency-teardown.js';
 
 // POST /webhooks/budget/<secret>: Azure Monitor action-group webhooks for Cost Management budget alerts, in the

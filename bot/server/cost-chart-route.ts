@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { readerFactory, type ReaderFactory } from '../../core/azure/for-environment.js';
+import { readerFactory, type ReaderFactory } from '../../core/clients/arm/for-environment.js';
 import { renderCostChart } from '../../core/cost/chart.js';
 import { runCostCheck } from '../../core/cost/check.js';
 import { chartInputFromReport } from '../../core/cost/plan-report.js';
 import { AppError, isAppError } from '../../core/errors/app-error.js';
 import { resolveSecret, type KeyVaultReader } from '../../core/secrets/resolve.js';
-import type { CommandDeps } from '../commands/types.js';
+import type { CommandDeps } from '../../core/commands/types.js';
 import { verifyChartLink } from './chart-links.js';
 
 // GET /charts/cost/<environment>.png: the cost chart drawn from live Cost Management data through the same reader

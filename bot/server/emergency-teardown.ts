@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../core/config/schema.js';
-import { announceOnce } from '../../core/cost/announce.js';
+import { announceOnce } from '../../core/notification/announce.js';
 import type { CostReport } from '../../core/cost/check.js';
 import { DAY_MS } from '../../core/cost/period.js';
-import { describeRequest } from '../../core/cost/recovery-tick.js';
+import { describeRequest } from '../../core/recovery/tick.js';
 import { isAppError } from '../../core/errors/app-error.js';
 import { requestCommand, type RequestHooks } from '../../scheduler/request.js';
-import type { CommandDeps } from '../commands/types.js';
+import type { CommandDeps } from '../../core/commands/types.js';
 
 // The emergency teardown policy of budgetWebhook.emergencyTeardown: a budget alert at or above atPercent asks for
 // `teardown --env X` through the command registry, as "webhook:budget" (give it the admin role), once per billing

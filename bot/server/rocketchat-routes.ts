@@ -4,14 +4,14 @@ import { z } from 'zod';
 import { AppError } from '../../core/errors/app-error.js';
 import { formatUserFacing, toUserFacing } from '../../core/errors/present.js';
 import { resolveSecret } from '../../core/secrets/resolve.js';
-import { decideRun, specFor } from '../chat/approvals.js';
+import { decideRun, specFor } from '../../core/engine/approvals.js';
 import { approvalLinkRoutes } from './approval-link-routes.js';
 import type { Delivery } from '../chat/delivery.js';
-import type { RunLauncher } from '../chat/launcher.js';
+import type { RunLauncher } from '../../core/engine/launcher.js';
 import { NonceCache, verifySignedRequest } from '../chat/signing.js';
-import { commandSpecs } from '../commands/definitions.js';
-import { execute, type Reply } from '../commands/dispatch.js';
-import type { CommandDeps, CommandSpec } from '../commands/types.js';
+import { commandSpecs } from '../../core/commands/definitions.js';
+import { execute, type Reply } from '../../core/commands/dispatch.js';
+import type { CommandDeps, CommandSpec } from '../../core/commands/types.js';
 
 // POST /rocketchat/command and /rocketchat/interaction: what the Rocket.Chat App forwards (slash command,
 // reaction, button click), HMAC-signed. An App call has about 10 s, so both answer at once; a command that takes

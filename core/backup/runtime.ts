@@ -4,13 +4,13 @@ import type { TokenCredential } from '@azure/identity';
 import type { SecretClient } from '@azure/keyvault-secrets';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { Config, EnvironmentConfig } from '../config/schema.js';
-import { requestTimeoutOptions } from '../azure/request-timeout.js';
+import { requestTimeoutOptions } from '../clients/arm/request-timeout.js';
 import { AppError } from '../errors/app-error.js';
 import { createExec } from '../exec/exec.js';
 import { createStreamExec } from '../exec/stream.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redact.js';
-import { environmentKubeConfig, type KubeConfigDeps } from '../kube/kubeconfig.js';
+import { environmentKubeConfig, type KubeConfigDeps } from '../clients/kube/kubeconfig.js';
 import { resolveSecret, type KeyVaultReader } from '../secrets/resolve.js';
 import type { ContentInspector } from './mongo/content.js';
 import { localMongoTools } from './mongo/local-tools.js';
@@ -52,7 +52,7 @@ export function backupRuntimeFactory(opts: { credential?: TokenCredential; env?:
       import('@azure/keyvault-keys'),
       import('@azure/storage-blob'),
       import('./crypto/key-vault-wrapper.js'),
-      import('./blob-client.js'),
+      import('../clients/blob/container.js'),
     ]);
     const notConfigured = (reason: string) => new AppError('AKS_BACKUP_NOT_CONFIGURED', { environment, reason });
     if (!b.keyVaultUrl) throw notConfigured('keyVaultUrl is not set (the data keys are wrapped by a Key Vault key)');

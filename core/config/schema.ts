@@ -180,7 +180,7 @@ const environmentSchema = z.strictObject({
       unattended: z.boolean().default(false),
     })
     .default({ daysBeforeExhaustion: 2, unattended: false }),
-  /** Thresholds of `cost recommend` (see core/cost/recommend-rules.ts). */
+  /** Thresholds of `cost recommend` (see core/recommendations/rules.ts). */
   recommendations: z
     .strictObject({
       /** A node pool whose pods request less than this share of its allocatable CPU and memory is underused. */

@@ -2,7 +2,7 @@
 // and cannot run here, so the "forecast" method is a stand-in fed with what a forecast would see: the period's
 // mean settled daily cost projected forward. The burn and the bot's rule (the earlier of both) are the real code
 // from credit.ts, run on what the cost API would show at that moment (a 16 h reporting lag).
-import type { ForecastDay } from '../azure/types.js';
+import type { ForecastDay } from '../clients/arm/types.js';
 import { creditStatus, projectFromBurn, type DailyTotal } from './credit.js';
 import { DAY_MS, isoDay, type BillingPeriod } from './period.js';
 

@@ -2,7 +2,7 @@
 // browser, no native build). Daily cost bars, cumulative cost against the credit line, the band between the
 // forecast and burn projections, and markers for the planned teardown and the recreate.
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
-import type { ForecastDay } from '../azure/types.js';
+import type { ForecastDay } from '../clients/arm/types.js';
 import type { DailyTotal } from './credit.js';
 import { DAY_MS, dayStart, type BillingPeriod } from './period.js';
 

@@ -1,10 +1,10 @@
 // One cost check, as `/aks cost`, the scheduler and the budget webhook run it: read the billing period's cost and
 // forecast, work out the remaining credit and its exhaustion, and enqueue the alerts that are due.
-import type { AzureReader, ForecastDay } from '../azure/types.js';
+import type { AzureReader, ForecastDay } from '../clients/arm/types.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { NotificationAttachment, OutboxStore } from '../store/types.js';
-import { alertRecipients, dueCostAlerts, enqueueCostAlerts, projectionLine, usd, when, type EnqueueResult } from './alerts.js';
+import { alertRecipients, dueCostAlerts, enqueueCostAlerts, projectionLine, usd, when, type EnqueueResult } from '../notification/alerts.js';
 import { creditStatus, type CreditStatus, type DailyTotal } from './credit.js';
 import { renderCostChart } from './chart.js';
 import { billingPeriod, DAY_MS, type BillingPeriod } from './period.js';

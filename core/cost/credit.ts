@@ -1,6 +1,6 @@
 // Remaining credit and when it runs out. No API tells the remaining Visual Studio credit (DOMAIN §2), so it is
 // the configured credit minus the billing period's cost so far minus a safety margin for the 8–24 h data lag.
-import type { ForecastDay } from '../azure/types.js';
+import type { ForecastDay } from '../clients/arm/types.js';
 import { DAY_MS, dayStart, type BillingPeriod } from './period.js';
 
 export interface DailyTotal {

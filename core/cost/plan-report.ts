@@ -1,7 +1,7 @@
 // What `cost plan` shows and what the chart route draws, both from one CostReport (check.ts) so the planner text,
 // the chart and `cost` never disagree about the same data.
 import type { Config } from '../config/schema.js';
-import { usd, when } from './alerts.js';
+import { usd, when } from '../notification/alerts.js';
 import type { ChartInput } from './chart.js';
 import type { CostReport } from './check.js';
 

@@ -145,7 +145,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // One row per environment: the recovery policy's state machine (core/cost/recovery.ts), so a restarted bot
+    // One row per environment: the recovery policy's state machine (core/recovery/policy.ts), so a restarted bot
     // resumes mid-recovery (attempts made, escalation time) instead of starting over and reconciling again.
     version: 5,
     name: 'recovery-state',

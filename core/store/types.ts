@@ -310,7 +310,7 @@ export interface BackupSetStore {
 
 export interface RecoveryStateRecord {
   readonly environment: string;
-  /** Opaque to the store: core/cost/recovery.ts owns (and validates) its shape. */
+  /** Opaque to the store: core/recovery/policy.ts owns (and validates) its shape. */
   readonly state: JsonObject;
   readonly updatedAt: Date;
 }

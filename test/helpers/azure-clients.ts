@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { BlobServiceClient } from '@azure/storage-blob';
-import { requestTimeoutOptions } from '../../core/azure/request-timeout.js';
-import { blobServiceClient } from '../../core/backup/blob-client.js';
+import { requestTimeoutOptions } from '../../core/clients/arm/request-timeout.js';
+import { blobServiceClient } from '../../core/clients/blob/container.js';
 
 /**
  * How long a test's Azure request waits for the sandbox to answer. The SDKs wait forever by default; a sandbox

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { CommandDeps } from '../../bot/commands/types.js';
+import type { CommandDeps } from '../../core/commands/types.js';
 import { parseConfigText } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { createLogger } from '../../core/log/logger.js';

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApprovedRunPoller } from '../../../bot/chat/approved-poller.js';
+import { ApprovedRunPoller } from '../../../core/engine/approved-poller.js';
 import { startChat, type ChatService } from '../../../bot/chat/start.js';
 import { wireChat, type ChatWiring } from '../../../bot/chat/wire.js';
-import { execute } from '../../../bot/commands/dispatch.js';
-import type { CommandSpec } from '../../../bot/commands/types.js';
+import { execute } from '../../../core/commands/dispatch.js';
+import type { CommandSpec } from '../../../core/commands/types.js';
 import { runSchedule } from '../../../scheduler/scheduler.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';
 import { FakeRocketChat } from '../../fakes/rocketchat/server.js';

@@ -1,5 +1,5 @@
-import { commandSpecs } from '../../../bot/commands/definitions.js';
-import type { CommandSpec } from '../../../bot/commands/types.js';
+import { commandSpecs } from '../../../core/commands/definitions.js';
+import type { CommandSpec } from '../../../core/commands/types.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';
 
 export const CHAT_CONFIG_YAML = `

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatOutboxSender } from '../../../bot/chat/chat-outbox.js';
 import { OutboxMailer, smtpTransport } from '../../../bot/chat/email/mailer.js';
 import { RocketChatRest } from '../../../bot/chat/rocketchat/rest.js';
-import { alertRecipients, enqueueCostAlerts, type CostAlert } from '../../../core/cost/alerts.js';
+import { alertRecipients, enqueueCostAlerts, type CostAlert } from '../../../core/notification/alerts.js';
 import { renderCostChart } from '../../../core/cost/chart.js';
 import { billingPeriod } from '../../../core/cost/period.js';
 import type { NotificationAttachment } from '../../../core/store/types.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxMailer, smtpTransport } from '../../../bot/chat/email/mailer.js';
 import { wireChat, type ChatWiring } from '../../../bot/chat/wire.js';
-import { execute } from '../../../bot/commands/dispatch.js';
+import { execute } from '../../../core/commands/dispatch.js';
 import { buildApp } from '../../../bot/server/app.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';
 import { FakeRocketChat } from '../../fakes/rocketchat/server.js';

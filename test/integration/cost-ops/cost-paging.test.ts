@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createArmClients } from '../../../core/azure/clients.js';
-import { createAzureReader, MAX_COST_PAGES } from '../../../core/azure/reader.js';
-import type { AzureReader } from '../../../core/azure/types.js';
+import { createArmClients } from '../../../core/clients/arm/clients.js';
+import { createAzureReader, MAX_COST_PAGES } from '../../../core/clients/arm/reader.js';
+import type { AzureReader } from '../../../core/clients/arm/types.js';
 import { AppError } from '../../../core/errors/app-error.js';
 import { createLogger } from '../../../core/log/logger.js';
 import { Redactor } from '../../../core/log/redact.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createArmClients, type ArmClients } from '../../../core/azure/clients.js';
-import { toAzureError } from '../../../core/azure/errors.js';
-import { createAzureReader } from '../../../core/azure/reader.js';
-import type { AzureReader } from '../../../core/azure/types.js';
+import { createArmClients, type ArmClients } from '../../../core/clients/arm/clients.js';
+import { toAzureError } from '../../../core/clients/arm/errors.js';
+import { createAzureReader } from '../../../core/clients/arm/reader.js';
+import type { AzureReader } from '../../../core/clients/arm/types.js';
 import { AppError } from '../../../core/errors/app-error.js';
 import { createLogger } from '../../../core/log/logger.js';
 import { Redactor } from '../../../core/log/redact.js';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createArmClients } from '../../../core/azure/clients.js';
-import { createClusterWriter } from '../../../core/azure/cluster-writes.js';
-import { createAzureReader } from '../../../core/azure/reader.js';
-import { recoveryTick } from '../../../core/cost/recovery-tick.js';
-import { initialRecoveryState, type RecoveryState } from '../../../core/cost/recovery.js';
+import { createArmClients } from '../../../core/clients/arm/clients.js';
+import { createClusterWriter } from '../../../core/clients/arm/cluster-writes.js';
+import { createAzureReader } from '../../../core/clients/arm/reader.js';
+import { recoveryTick } from '../../../core/recovery/tick.js';
+import { initialRecoveryState, type RecoveryState } from '../../../core/recovery/policy.js';
 import { createLogger } from '../../../core/log/logger.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { openSqliteStore } from '../../../core/store/sqlite.js';

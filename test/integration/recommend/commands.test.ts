@@ -5,17 +5,17 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { decideRun } from '../../../bot/chat/approvals.js';
-import { runApproved } from '../../../bot/chat/run-approved.js';
-import { commandSpecs } from '../../../bot/commands/definitions.js';
-import { execute } from '../../../bot/commands/dispatch.js';
-import { costRecommendHandlers } from '../../../bot/commands/handlers/cost-recommend.js';
-import type { CommandSpec } from '../../../bot/commands/types.js';
-import { createArmClients } from '../../../core/azure/clients.js';
-import { createAzureInventory, createInventoryClients } from '../../../core/azure/inventory.js';
-import { createAzureReader } from '../../../core/azure/reader.js';
-import { environmentKubeConfig } from '../../../core/kube/kubeconfig.js';
-import type { Recommendation } from '../../../core/cost/recommend-types.js';
+import { decideRun } from '../../../core/engine/approvals.js';
+import { runApproved } from '../../../core/engine/run-approved.js';
+import { commandSpecs } from '../../../core/commands/definitions.js';
+import { execute } from '../../../core/commands/dispatch.js';
+import { costRecommendHandlers } from '../../../core/commands/handlers/cost-recommend.js';
+import type { CommandSpec } from '../../../core/commands/types.js';
+import { createArmClients } from '../../../core/clients/arm/clients.js';
+import { createAzureInventory, createInventoryClients } from '../../../core/clients/arm/inventory.js';
+import { createAzureReader } from '../../../core/clients/arm/reader.js';
+import { environmentKubeConfig } from '../../../core/clients/kube/kubeconfig.js';
+import type { Recommendation } from '../../../core/recommendations/types.js';
 import { SUB, agentPool, cluster, vsSubscription } from '../../fakes/arm/builders.js';
 import { startFakeArm, type FakeArm } from '../../fakes/arm/server.js';
 import { TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
@@ -302,7 +302,7 @@ describe('cost apply', () => {
   });
 
   it('refuses the durable ingress IP even with a hand-made id', async () => {
-    const { resourceHash } = await import('../../../core/cost/recommend-types.js');
+    const { resourceHash } = await import('../../../core/recommendations/types.js');
     const id = `ip-unassociated-${resourceHash(rid('rg-d', 'Microsoft.Network/publicIPAddresses', 'pip-ingress'))}-0000`;
     const r = await execute(`cost apply --env prod --id ${id}`, cli('bob'), deps, specs);
     expect(r).toMatchObject({ ok: false, code: 'AKS_RECOMMENDATION_PROTECTED' });

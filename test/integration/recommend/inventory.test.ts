@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAzureInventory, createInventoryClients, type AzureInventory } from '../../../core/azure/inventory.js';
+import { createAzureInventory, createInventoryClients, type AzureInventory } from '../../../core/clients/arm/inventory.js';
 import { createLogger } from '../../../core/log/logger.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { SUB, agentPool, cluster, vsSubscription } from '../../fakes/arm/builders.js';

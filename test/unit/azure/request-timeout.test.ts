@@ -2,8 +2,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpHeaders, createPipelineFromOptions, createPipelineRequest, createDefaultHttpClient } from '@azure/core-rest-pipeline';
 import { AnonymousCredential, BlobServiceClient } from '@azure/storage-blob';
-import { requestTimeoutOptions, requestTimeoutPolicy } from '../../../core/azure/request-timeout.js';
-import { blobServiceClient } from '../../../core/backup/blob-client.js';
+import { requestTimeoutOptions, requestTimeoutPolicy } from '../../../core/clients/arm/request-timeout.js';
+import { blobServiceClient } from '../../../core/clients/blob/container.js';
 
 /**
  * Accepts connections and reads requests, and never answers: a vault or storage account that hangs. With

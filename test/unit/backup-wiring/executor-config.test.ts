@@ -6,7 +6,7 @@ import { countCollectionsScript, dropDatabaseScript } from '../../../core/backup
 import { imageTag } from '../../../core/backup/release-versions.js';
 import { loadConfigFile } from '../../../core/config/load.js';
 import { Redactor } from '../../../core/log/redact.js';
-import { environmentKubeConfig } from '../../../core/kube/kubeconfig.js';
+import { environmentKubeConfig } from '../../../core/clients/kube/kubeconfig.js';
 import { testConfig, TEST_CONFIG_YAML } from '../../helpers/deps.js';
 
 const withBackup = (backup: string) => testConfig(TEST_CONFIG_YAML.replace('credit: { monthlyUsd: 150 }', `credit: { monthlyUsd: 150 }\n    backup: ${backup}`));

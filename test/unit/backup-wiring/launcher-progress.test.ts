@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../../../bot/chat/delivery.js';
-import { RunLauncher } from '../../../bot/chat/launcher.js';
+import { RunLauncher } from '../../../core/engine/launcher.js';
 import { renderProgress } from '../../../bot/chat/progress.js';
-import { commandSpecs } from '../../../bot/commands/definitions.js';
-import type { CommandSpec } from '../../../bot/commands/types.js';
+import { commandSpecs } from '../../../core/commands/definitions.js';
+import type { CommandSpec } from '../../../core/commands/types.js';
 import type { RunRecord, StepRecord } from '../../../core/store/types.js';
 import { testDeps } from '../../helpers/deps.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { formatProgress, inRun, type ScopedRun } from '../../../bot/commands/handlers/run-scope.js';
-import type { BackgroundRuns, CommandContext, CommandOutput, RunProgressSink } from '../../../bot/commands/types.js';
+import { formatProgress, inRun, type ScopedRun } from '../../../core/engine/run-scope.js';
+import type { BackgroundRuns, CommandContext, CommandOutput, RunProgressSink } from '../../../core/commands/types.js';
 import type { BackupProgress } from '../../../core/backup/types.js';
 import { AppError } from '../../../core/errors/app-error.js';
 import { codeOf } from '../../helpers/errors.js';

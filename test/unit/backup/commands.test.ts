@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { execute } from '../../../bot/commands/dispatch.js';
-import { commandSpecs } from '../../../bot/commands/definitions.js';
-import type { CommandSpec } from '../../../bot/commands/types.js';
+import { execute } from '../../../core/commands/dispatch.js';
+import { commandSpecs } from '../../../core/commands/definitions.js';
+import type { CommandSpec } from '../../../core/commands/types.js';
 import { testConfig, testDeps, TEST_CONFIG_YAML } from '../../helpers/deps.js';
 
 const cli = { actor: 'cli-admin', source: 'cli' } as const;

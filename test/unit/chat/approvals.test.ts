@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decideRun, expireDue } from '../../../bot/chat/approvals.js';
-import { runApproved } from '../../../bot/chat/run-approved.js';
-import { execute } from '../../../bot/commands/dispatch.js';
+import { decideRun, expireDue } from '../../../core/engine/approvals.js';
+import { runApproved } from '../../../core/engine/run-approved.js';
+import { execute } from '../../../core/commands/dispatch.js';
 import { testConfig } from '../../helpers/deps.js';
 import { CHAT_CONFIG_YAML, movableDeps, specsWithTeardown } from '../../integration/chat/builders.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ApprovedRunPoller, findApprovedUnstarted } from '../../../bot/chat/approved-poller.js';
+import { ApprovedRunPoller, findApprovedUnstarted } from '../../../core/engine/approved-poller.js';
 import { Delivery } from '../../../bot/chat/delivery.js';
-import { RunLauncher } from '../../../bot/chat/launcher.js';
-import { execute } from '../../../bot/commands/dispatch.js';
-import type { CommandSpec } from '../../../bot/commands/types.js';
+import { RunLauncher } from '../../../core/engine/launcher.js';
+import { execute } from '../../../core/commands/dispatch.js';
+import type { CommandSpec } from '../../../core/commands/types.js';
 import { movableDeps, specsWithTeardown } from '../../integration/chat/builders.js';
 
 // The poller that starts runs approved outside this bot ("approve N" from the CLI, another bot process), with

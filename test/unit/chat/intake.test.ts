@@ -3,7 +3,7 @@ import { extractCommand } from '../../../bot/chat/intake.js';
 import { formatDuration, progressBar, renderProgress } from '../../../bot/chat/progress.js';
 import { MessageTracker } from '../../../bot/chat/rocketchat/stream.js';
 import { NonceCache } from '../../../bot/chat/signing.js';
-import { execute } from '../../../bot/commands/dispatch.js';
+import { execute } from '../../../core/commands/dispatch.js';
 import type { RunRecord, StepRecord } from '../../../core/store/types.js';
 import { testDeps } from '../../helpers/deps.js';
 

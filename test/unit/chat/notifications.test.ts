@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Delivery } from '../../../bot/chat/delivery.js';
-import { alertRecipients, enqueueCostAlerts, type CostAlert } from '../../../core/cost/alerts.js';
+import { alertRecipients, enqueueCostAlerts, type CostAlert } from '../../../core/notification/alerts.js';
 import { runCostCheck } from '../../../core/cost/check.js';
 import type { NotificationAttachment } from '../../../core/store/types.js';
 import { testConfig, testDeps, TEST_CONFIG_YAML } from '../../helpers/deps.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { findApprovedUnstarted } from '../../../bot/chat/approved-poller.js';
-import { runApproved } from '../../../bot/chat/run-approved.js';
-import { holdRunAlive, runAliveLease, sweepInterruptedRuns } from '../../../bot/chat/run-liveness.js';
-import { execute } from '../../../bot/commands/dispatch.js';
+import { findApprovedUnstarted } from '../../../core/engine/approved-poller.js';
+import { runApproved } from '../../../core/engine/run-approved.js';
+import { holdRunAlive, runAliveLease, sweepInterruptedRuns } from '../../../core/engine/run-liveness.js';
+import { execute } from '../../../core/commands/dispatch.js';
 import { CHAT_CONFIG_YAML, movableDeps, specsWithTeardown } from '../../integration/chat/builders.js';
 import { EMAIL_CONFIG_YAML, testConfig } from '../../helpers/deps.js';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildProgram, CommanderError } from '../../../bot/cli/program.js';
-import { commandSpecs } from '../../../bot/commands/definitions.js';
-import { commandKey } from '../../../bot/commands/registry.js';
+import { commandSpecs } from '../../../core/commands/definitions.js';
+import { commandKey } from '../../../core/commands/registry.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'aks-cli-'));
 const state = join(stateDir, 'state.sqlite');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { execute } from '../../../bot/commands/dispatch.js';
+import { execute } from '../../../core/commands/dispatch.js';
 import { testDeps } from '../../helpers/deps.js';
 
 const cli = { actor: 'cli-admin', source: 'cli' } as const;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { commandSpecs } from '../../../bot/commands/definitions.js';
-import { parseCommandText, validateCommand } from '../../../bot/commands/parse.js';
-import { allFlags, argsSchema, commandHelp, commandKey, overviewHelp } from '../../../bot/commands/registry.js';
+import { commandSpecs } from '../../../core/commands/definitions.js';
+import { parseCommandText, validateCommand } from '../../../core/commands/parse.js';
+import { allFlags, argsSchema, commandHelp, commandKey, overviewHelp } from '../../../core/commands/registry.js';
 import { ROLES } from '../../../core/config/schema.js';
 import { testConfig } from '../../helpers/deps.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { commandSpecs } from '../../../bot/commands/definitions.js';
-import type { Reply } from '../../../bot/commands/dispatch.js';
-import type { CommandSpec } from '../../../bot/commands/types.js';
+import { commandSpecs } from '../../../core/commands/definitions.js';
+import type { Reply } from '../../../core/commands/dispatch.js';
+import type { CommandSpec } from '../../../core/commands/types.js';
 import { buildApp } from '../../../bot/server/app.js';
 import { money } from '../../../bot/server/emergency-teardown.js';
 import { EMAIL_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';

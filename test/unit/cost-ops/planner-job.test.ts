@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { commandSpecs } from '../../../bot/commands/definitions.js';
-import type { Reply } from '../../../bot/commands/dispatch.js';
-import type { CommandDeps, CommandSpec } from '../../../bot/commands/types.js';
-import type { ClusterInfo } from '../../../core/azure/types.js';
+import { commandSpecs } from '../../../core/commands/definitions.js';
+import type { Reply } from '../../../core/commands/dispatch.js';
+import type { CommandDeps, CommandSpec } from '../../../core/commands/types.js';
+import type { ClusterInfo } from '../../../core/clients/arm/types.js';
 import { plannerTick, recreateIfDue, teardownIfDue, type PlanMemory, type PlannerDeps } from '../../../scheduler/planner-job.js';
 import { specsWithTeardown } from '../../integration/chat/builders.js';
 import { EMAIL_CONFIG_YAML, TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dueCostAlerts } from '../../../core/cost/alerts.js';
+import { dueCostAlerts } from '../../../core/notification/alerts.js';
 import { runCostCheck } from '../../../core/cost/check.js';
 import { creditStatus } from '../../../core/cost/credit.js';
 import { billingPeriod } from '../../../core/cost/period.js';

@@ -1,6 +1,6 @@
 import { AggregateAuthenticationError, CredentialUnavailableError } from '@azure/identity';
 import { describe, expect, it } from 'vitest';
-import { toAzureError } from '../../../core/azure/errors.js';
+import { toAzureError } from '../../../core/clients/arm/errors.js';
 import { AppError } from '../../../core/errors/app-error.js';
 
 function restError(statusCode: number | undefined, code: string | undefined): Error {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
-import type { ForecastDay } from '../../../core/azure/types.js';
+import type { ForecastDay } from '../../../core/clients/arm/types.js';
 import { CHART_COLORS, chartLayout, renderCostChart, type ChartInput } from '../../../core/cost/chart.js';
 import { billingPeriod } from '../../../core/cost/period.js';
 

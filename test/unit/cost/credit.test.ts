@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ForecastDay } from '../../../core/azure/types.js';
+import type { ForecastDay } from '../../../core/clients/arm/types.js';
 import { creditStatus, type DailyTotal } from '../../../core/cost/credit.js';
 import { billingPeriod } from '../../../core/cost/period.js';
 

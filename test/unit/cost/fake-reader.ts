@@ -1,4 +1,4 @@
-import type { AzureReader, ClusterInfo, DailyCostRow, ForecastDay, KubernetesVersionInfo, SubscriptionInfo } from '../../../core/azure/types.js';
+import type { AzureReader, ClusterInfo, DailyCostRow, ForecastDay, KubernetesVersionInfo, SubscriptionInfo } from '../../../core/clients/arm/types.js';
 
 /** An in-memory AzureReader for unit tests of the cost logic; the real SDK path is tested against the fake ARM. */
 export class MemoryReader implements AzureReader {

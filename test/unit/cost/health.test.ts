@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { KubernetesVersionInfo } from '../../../core/azure/types.js';
-import { describeCluster, describeSubscription, describeVersionSupport } from '../../../core/cost/health.js';
+import type { KubernetesVersionInfo } from '../../../core/clients/arm/types.js';
+import { describeCluster, describeSubscription, describeVersionSupport } from '../../../core/health/describe.js';
 import { billingPeriod } from '../../../core/cost/period.js';
 
 const versions: KubernetesVersionInfo[] = [

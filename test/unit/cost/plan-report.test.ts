@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { commandSpecs } from '../../../bot/commands/definitions.js';
-import { parseCommandText, validateArgs } from '../../../bot/commands/parse.js';
+import { commandSpecs } from '../../../core/commands/definitions.js';
+import { parseCommandText, validateArgs } from '../../../core/commands/parse.js';
 import { runCostCheck } from '../../../core/cost/check.js';
 import { chartInputFromReport, formatPlanReport } from '../../../core/cost/plan-report.js';
 import { openSqliteStore } from '../../../core/store/sqlite.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideRecovery, initialRecoveryState, type Observation, type RecoveryState } from '../../../core/cost/recovery.js';
+import { decideRecovery, initialRecoveryState, type Observation, type RecoveryState } from '../../../core/recovery/policy.js';
 
 const t0 = Date.parse('2026-12-13T20:00:00Z');
 const obs = (minutes: number, subscription: Observation['subscription'], cluster: string | undefined): Observation => ({

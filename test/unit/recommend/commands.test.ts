@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../bot/cli/program.js';
-import { execute } from '../../../bot/commands/dispatch.js';
-import { helpHandler } from '../../../bot/commands/handlers/help.js';
-import { parseCommandText } from '../../../bot/commands/parse.js';
-import { commandKey } from '../../../bot/commands/registry.js';
+import { execute } from '../../../core/commands/dispatch.js';
+import { helpHandler } from '../../../core/commands/handlers/help.js';
+import { parseCommandText } from '../../../core/commands/parse.js';
+import { commandKey } from '../../../core/commands/registry.js';
 import { testDeps } from '../../helpers/deps.js';
 
 describe('cost has a plain form and subcommands', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { AzureInventory, DiskInfo } from '../../../core/azure/inventory.js';
+import type { AzureInventory, DiskInfo } from '../../../core/clients/arm/inventory.js';
 import { AppError } from '../../../core/errors/app-error.js';
-import { formatRecommendations, gatherRecommendations } from '../../../core/cost/recommend.js';
-import { CSI_PV_TAG } from '../../../core/cost/recommend-rules.js';
+import { formatRecommendations, gatherRecommendations } from '../../../core/recommendations/recommend.js';
+import { CSI_PV_TAG } from '../../../core/recommendations/rules.js';
 import { testDeps } from '../../helpers/deps.js';
 
 const NOW = new Date('2026-11-26T12:00:00Z');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DiskInfo, PublicIpInfo, SnapshotInfo, VmSizeInfo } from '../../../core/azure/inventory.js';
-import { BACKUP_SET_TAG, CSI_PV_TAG, recommend, type ClusterView, type NodeUsage, type RecommendInput } from '../../../core/cost/recommend-rules.js';
-import { parseRecommendationId, RECOMMENDATION_ID_PATTERN } from '../../../core/cost/recommend-types.js';
+import type { DiskInfo, PublicIpInfo, SnapshotInfo, VmSizeInfo } from '../../../core/clients/arm/inventory.js';
+import { BACKUP_SET_TAG, CSI_PV_TAG, recommend, type ClusterView, type NodeUsage, type RecommendInput } from '../../../core/recommendations/rules.js';
+import { parseRecommendationId, RECOMMENDATION_ID_PATTERN } from '../../../core/recommendations/types.js';
 
 const NOW = new Date('2026-11-26T12:00:00Z');
 const SUB = '/subscriptions/11111111-2222-3333-4444-555555555555';

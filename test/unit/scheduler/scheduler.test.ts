@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runSchedule, startScheduler, validateSchedules } from '../../../scheduler/scheduler.js';
 import { loadConfigFile } from '../../../core/config/load.js';
-import { execute, type Reply } from '../../../bot/commands/dispatch.js';
+import { execute, type Reply } from '../../../core/commands/dispatch.js';
 import { EMAIL_CONFIG_YAML, TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
 import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../integration/chat/builders.js';
 

@@ -1,0 +1,86 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { AzureInventory } from '../../clients/arm/inventory.js';
+import type { AzureReader } from '../../clients/arm/types.js';
+import type { Config } from '../../config/schema.js';
+import { AppError } from '../../errors/app-error.js';
+import type { Logger } from '../../log/logger.js';
+import type { Redactor } from '../../log/redact.js';
+import type { Args, CommandContext, CommandOutput, Handler } from '../types.js';
+import { holdLifecycle } from '../../engine/run-scope.js';
+
+/** The clients `cost recommend` and `cost apply` need for one environment. */
+export interface RecommendRuntime {
+  readonly inventory: AzureInventory;
+  readonly reader: Pick<AzureReader, 'costByResource'>;
+  readonly kubeConfig: () => Promise<KubeConfig>;
+}
+
+export type RecommendRuntimeFactory = (environment: string, ctx: { config: Config; log: Logger; redactor: Redactor }) => Promise<RecommendRuntime | undefined>;
+
+/** Production clients from the environment's config; loaded on first use (the SDKs slow every CLI start otherwise). */
+export function recommendRuntimeFactory(): RecommendRuntimeFactory {
+  return async (environment, ctx) => {
+    const env = ctx.config.environments[environment];
+    if (!env || env.azure.credential === 'none') return undefined;
+    const [{ inventoryFactory }, { readerFactory }, { environmentKubeConfig }] = await Promise.all([
+      import('../../clients/arm/inventory.js'),
+      import('../../clients/arm/for-environment.js'),
+      import('../../clients/kube/kubeconfig.js'),
+    ]);
+    const [inventory, reader] = await Promise.all([inventoryFactory()(environment, ctx), readerFactory()(environment, ctx)]);
+    if (!inventory || !reader) return undefined;
+    return { inventory, reader, kubeConfig: () => environmentKubeConfig(environment, env.kubernetes, { redactor: ctx.redactor }) };
+  };
+}
+
+async function runtime(factory: RecommendRuntimeFactory, ctx: CommandContext): Promise<{ environment: string; rt: RecommendRuntime }> {
+  const environment = ctx.environment;
+  if (!environment) throw new AppError('AKS_UNKNOWN_ENVIRONMENT', { environment: '(none)', known: Object.keys(ctx.config.environments).join(', ') });
+  const rt = await factory(environment, ctx);
+  if (!rt) throw new AppError('AKS_AZURE_NOT_CONFIGURED', { environment, what: 'the resources to recommend on' });
+  return { environment, rt };
+}
+
+/** `cost recommend`, `cost apply` and its plan (the dry run and the approval prompt show the plan). */
+export function costRecommendHandlers(factory: RecommendRuntimeFactory = recommendRuntimeFactory()): {
+  recommend: Handler;
+  apply: Handler;
+  applyPlan: (args: Args, ctx: CommandContext) => Promise<string[]>;
+} {
+  return {
+    async recommend(_args, ctx): Promise<CommandOutput> {
+      const { environment, rt } = await runtime(factory, ctx);
+      const { gatherRecommendations, formatRecommendations } = await import('../../recommendations/recommend.js');
+      const report = await gatherRecommendations(environment, { ...rt, config: ctx.config, log: ctx.log, now: ctx.now() });
+      return {
+        text: formatRecommendations(report),
+        data: { environment, costDays: report.costDays, recommendations: report.recommendations, kept: report.kept, notes: report.notes },
+      };
+    },
+    async apply(args, ctx): Promise<CommandOutput> {
+      const { environment, rt } = await runtime(factory, ctx);
+      const { applyRecommendation } = await import('../../recommendations/apply.js');
+      // not while a backup, restore, teardown or recreate works on the environment: a teardown detaches disks
+      // that would then look orphaned
+      const lifecycle = await holdLifecycle(ctx, environment, `${ctx.runId !== undefined ? `run ${ctx.runId} ` : ''}(cost apply by ${ctx.invocation.actor})`);
+      try {
+        return await applyRecommendation(environment, String(args.id), {
+          ...rt,
+          config: ctx.config,
+          log: ctx.log,
+          now: ctx.now(),
+          audit: ctx.store,
+          actor: ctx.invocation.actor,
+          source: ctx.invocation.source,
+        });
+      } finally {
+        await lifecycle.release();
+      }
+    },
+    async applyPlan(args, ctx): Promise<string[]> {
+      const { environment, rt } = await runtime(factory, ctx);
+      const { planApply } = await import('../../recommendations/apply.js');
+      return planApply(environment, String(args.id), { ...rt, config: ctx.config, log: ctx.log, now: ctx.now() });
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors/app-error.js';
+import { TERMINAL_RUN_STATUSES } from '../store/types.js';
+import type { BackgroundRuns, CommandDeps, CommandSpec } from '../commands/types.js';
+import type { Delivery } from '../../bot/chat/delivery.js';
+import { renderProgress } from '../../bot/chat/progress.js';
+import { runApproved } from './run-approved.js';
+
+export interface LauncherOptions {
+  readonly deps: CommandDeps;
+  readonly delivery: Delivery;
+  /** Where progress is posted. */
+  readonly roomId: string;
+  /** Time between approval and start, during which removing the ✅ cancels the run. */
+  readonly graceMs: number;
+  /** How often the progress message is re-rendered from the journal while the run works. */
+  readonly progressIntervalMs: number;
+  readonly specs?: readonly CommandSpec[];
+  /** Who claims runs in the store's leases; unique per launcher so two bot processes never share a claim. */
+  readonly holder?: string;
+  /** How long a claim keeps others off a run that has not reached 'running' (a crashed claimer's run comes back). */
+  readonly claimTtlMs?: number;
+}
+
+/** The lease that makes starting (or cancelling) an approved run happen once across processes. */
+export const runClaimLease = (runId: number): string => `run-start:${runId}`;
+
+/**
+ * Starts approved runs in the background (waiting for a decision or a long run never blocks the bot) and keeps
+ * one progress message per run, edited in place. While chat is unreachable the edits pause; the final report
+ * then goes by email, and the message continues in chat as soon as chat answers again.
+ */
+export class RunLauncher {
+  private readonly pending = new Map<number, NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Runs this launcher claimed: the lease renews for the same holder, so in-process repeats stop here. */
+  private readonly claimed = new Set<number>();
+  private readonly holder: string;
+  /** The newest progress line per running run, written by its handler, read when the message is re-rendered. */
+  private readonly latest = new Map<number, string>();
+
+  constructor(private readonly o: LauncherOptions) {
+    this.holder = o.holder ?? `launcher-${process.pid}-${randomUUID()}`;
+  }
+
+  /** Whether this launcher is holding the run in its grace period (the poller leaves it alone). */
+  isPending(runId: number): boolean {
+    return this.pending.has(runId);
+  }
+
+  /**
+   * For chat and the App: long commands (backup run, drill, …) queue a run and hand it here instead of holding the
+   * request, so the answer is "queued as run 42 — progress in #ops" at once.
+   */
+  backgroundRuns(where: string): BackgroundRuns {
+    return { start: (runId, plannedSteps) => this.start(runId, plannedSteps), where };
+  }
+
+  /** Starts the run now (the poller: the grace period already passed where it was approved). */
+  start(runId: number, plannedSteps = 0): void {
+    if (this.pending.has(runId)) return;
+    this.track(this.launch(runId, plannedSteps));
+  }
+
+  /** Starts the run after the grace period. */
+  schedule(runId: number, plannedSteps = 0): void {
+    if (this.pending.has(runId) || this.claimed.has(runId)) return;
+    const timer = setTimeout(() => {
+      this.pending.delete(runId);
+      this.track(this.launch(runId, plannedSteps));
+    }, this.o.graceMs);
+    this.pending.set(runId, timer);
+  }
+
+  /** Cancels a run approved but not started yet (its ✅ was taken back); false when it already started. */
+  async cancelIfPending(runId: number, by: string): Promise<boolean> {
+    const timer = this.pending.get(runId);
+    if (!timer) return false;
+    clearTimeout(timer);
+    this.pending.delete(runId);
+    // Another bot's poller may have started it meanwhile: cancelling and starting take the same claim.
+    if (!(await this.claim(runId))) return false;
+    const withdrawn = new AppError('AKS_APPROVAL_WITHDRAWN', { runId, actor: by });
+    await this.o.deps.store.updateRunStatus(runId, 'cancelled', { code: withdrawn.code, message: withdrawn.message });
+    return true;
+  }
+
+  /** Resolves when every started run has finished and its final report went out (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.all([...this.inFlight]);
+  }
+
+  stop(): void {
+    for (const t of this.pending.values()) clearTimeout(t);
+    this.pending.clear();
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p
+      .catch((err: unknown) => this.o.deps.log.error({ err }, 'run launcher failed'))
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  /**
+   * Atomic across processes (one upsert in the store): exactly one launcher wins a run. The store's
+   * updateRunStatus(…, 'running') is not enough on its own: it accepts any non-terminal status, 'running' included.
+   */
+  private async claim(runId: number): Promise<boolean> {
+    if (this.claimed.has(runId)) return false;
+    this.claimed.add(runId);
+    const won = await this.o.deps.store.acquireLease(runClaimLease(runId), this.holder, this.o.claimTtlMs ?? 10 * 60_000, this.o.deps.now());
+    if (!won) {
+      // Held elsewhere; forget it here so a crashed holder's run is taken once its claim times out.
+      this.claimed.delete(runId);
+      this.o.deps.log.debug({ runId }, 'run claimed by another launcher; not started here');
+    }
+    return won;
+  }
+
+  private async launch(runId: number, plannedSteps: number): Promise<void> {
+    if (!(await this.claim(runId))) return;
+    const queued = await this.o.deps.store.getRun(runId);
+    // Denied, cancelled or started while waiting: nothing to start and nothing to report.
+    if (queued?.status !== 'queued') return;
+    const { deps, delivery, roomId } = this.o;
+    let msgId: string | undefined;
+    let shown = '';
+    let summary: string | undefined;
+    const refresh = async (final: boolean): Promise<void> => {
+      const run = await deps.store.getRun(runId);
+      if (!run) return;
+      const extras = { ...(final ? {} : { latest: this.latest.get(runId) }), ...(summary ? { summary } : {}) };
+      const text = renderProgress(run, await deps.store.listSteps(runId), deps.now(), plannedSteps, extras);
+      if (text === shown) return;
+      if (msgId) {
+        if (await delivery.update(roomId, msgId, text)) shown = text;
+        else if (final) await delivery.mail(`Run ${runId} ${run.status}`, text, `run-${runId}-final`);
+        return;
+      }
+      const d = await delivery.post(roomId, text, { subject: `Run ${runId}: ${run.command} on ${run.environment} ${run.status}`, dedupeKey: `run-${runId}-${final ? 'final' : 'start'}` });
+      if (d.via === 'chat') {
+        msgId = d.msgId;
+        shown = text;
+      }
+    };
+    await refresh(false);
+    // One edit at a time, at most one per interval: a slow chat.update never stacks edits behind each other.
+    let editing: Promise<void> | undefined;
+    const timer = setInterval(() => {
+      editing ??= refresh(false)
+        .catch(() => undefined)
+        .finally(() => (editing = undefined));
+    }, this.o.progressIntervalMs);
+    // The handler reports progress here (redacted once more: a tool's collection name is all it may carry).
+    const progress = { report: (id: number, text: string) => void this.latest.set(id, deps.redactor.text(text).slice(0, 300)) };
+    try {
+      const outcome = await runApproved(runId, { ...deps, progress }, this.o.specs);
+      if (outcome.ok) summary = outcome.text;
+    } finally {
+      clearInterval(timer);
+      await editing;
+      this.latest.delete(runId);
+      // Past 'queued' now, so no poller picks it again; a run still queued (it could not start) may be retried.
+      await deps.store.releaseLease(runClaimLease(runId), this.holder).catch(() => undefined);
+      this.claimed.delete(runId);
+    }
+    const run = await deps.store.getRun(runId);
+    if (run && TERMINAL_RUN_STATUSES.includes(run.status)) await refresh(true);
+  }
+}
