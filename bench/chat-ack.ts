@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { signBody } from '../bot/chat/signing.js';
 import { buildApp } from '../bot/server/app.js';
+import { createRegistry } from '../core/commands/definitions.js';
 import { createLogger } from '../core/log/logger.js';
 import { Redactor } from '../core/log/redact.js';
 import { openSqliteStore } from '../core/store/sqlite.js';
@@ -41,7 +42,7 @@ rocketchat: { url: "http://127.0.0.1:1", userId: bot, token: { env: X }, rooms: 
 `);
   const redactor = new Redactor();
   const store = openSqliteStore({ path: state === 'memory' ? ':memory:' : join(dir, 'state.sqlite'), auditGroupCommit: audit !== 'each' });
-  const deps = { config, store, log: createLogger({ level: 'warn', redactor }), redactor, now: () => new Date() };
+  const deps = { config, store, log: createLogger({ level: 'warn', redactor }), redactor, now: () => new Date(), registry: createRegistry() };
   const app = buildApp({ deps, rocketchat: { secret } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   process.stdout.write(`${(app.server.address() as AddressInfo).port}\n`);

@@ -9,7 +9,8 @@ import { StoreError } from '../core/store/errors.js';
 import { openSqliteStore } from '../core/store/sqlite.js';
 import type { Store } from '../core/store/types.js';
 import type { DestinationStream } from 'pino';
-import type { CommandDeps } from '../core/commands/types.js';
+import { createRegistry } from '../core/commands/definitions.js';
+import type { CommandDeps, CommandSpec } from '../core/commands/types.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', ...(import.meta.url.includes('/dist/') ? ['..'] : []));
 
@@ -26,6 +27,8 @@ export interface RuntimeOptions {
   env?: NodeJS.ProcessEnv;
   logDestination?: DestinationStream;
   /** Overrides bot.logLevel (the CLI keeps its stderr quiet; the audit log still records every command). */
+  /** The command registry (default: every command, with clients built from the configuration). */
+  registry?: readonly CommandSpec[];
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -56,6 +59,7 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
     log,
     redactor,
     now: () => new Date(),
+    registry: opts.registry ?? createRegistry(),
     close: async () => {
       await store.close();
       log.flush();

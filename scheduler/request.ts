@@ -1,12 +1,10 @@
 import { awaitsApproval, execute, type Reply } from '../core/commands/dispatch.js';
-import type { CommandDeps, CommandSpec, Source } from '../core/commands/types.js';
+import type { CommandDeps, Source } from '../core/commands/types.js';
 import type { CommandRequestOutcome } from '../core/recovery/tick.js';
 
 export interface RequestHooks {
   /** The reply of every command the watch asks for: bot/main.ts posts approval prompts with it (chat.announce). */
   readonly onReply?: (reply: Reply) => Promise<void> | void;
-  /** Tests pass their own registry; everything else uses the real one. */
-  readonly specs?: readonly CommandSpec[];
 }
 
 /**
@@ -19,7 +17,7 @@ export async function requestCommand(
   deps: CommandDeps,
   hooks: RequestHooks = {},
 ): Promise<CommandRequestOutcome> {
-  const reply = await execute(tokens, invocation, deps, ...(hooks.specs ? [hooks.specs] : []));
+  const reply = await execute(tokens, invocation, deps);
   try {
     await hooks.onReply?.(reply);
   } catch (err) {

@@ -12,11 +12,11 @@ import type { CommandDeps, CommandSpec } from '../core/commands/types.js';
  * Checks at boot that every scheduled command line parses and validates against the registry, so a typo in a
  * schedule fails the start instead of failing silently at 2 am.
  */
-export function validateSchedules(config: Config): void {
+export function validateSchedules(config: Config, registry: readonly CommandSpec[]): void {
   const problems: string[] = [];
   config.schedules.forEach((s, i) => {
     try {
-      const { spec } = validateCommand(parseCommandText(s.command), config);
+      const { spec } = validateCommand(parseCommandText(s.command, registry), config);
       // the schedule acts as "scheduler:<name>": without a role for it, every run would be refused
       const actor = `scheduler:${s.name}`;
       if (!isAllowed(roleOf(actor, config), spec.role)) {
@@ -37,8 +37,6 @@ export interface SchedulerHooks {
    * it never stops the schedule.
    */
   readonly onReply?: (reply: Reply, schedule: { readonly name: string; readonly command: string }) => Promise<void> | void;
-  /** Tests pass their own registry; everything else uses the real one. */
-  readonly specs?: readonly CommandSpec[];
 }
 
 type ScheduleRun = { readonly name: string; readonly command: string; readonly announce?: Config['schedules'][number]['announce'] };
@@ -46,7 +44,7 @@ type ScheduleRun = { readonly name: string; readonly command: string; readonly a
 /** Runs one configured schedule now, exactly as its cron task does (the task's body; tests call it directly). */
 export async function runSchedule(s: ScheduleRun, deps: CommandDeps, hooks: SchedulerHooks = {}): Promise<Reply> {
   const firedAt = deps.now();
-  const reply = await execute(s.command, { actor: `scheduler:${s.name}`, source: 'scheduler' }, deps, ...(hooks.specs ? [hooks.specs] : []));
+  const reply = await execute(s.command, { actor: `scheduler:${s.name}`, source: 'scheduler' }, deps);
   deps.log[reply.ok ? 'info' : 'warn']({ schedule: s.name, code: reply.code, exitCode: reply.exitCode }, 'scheduled command finished');
   try {
     await hooks.onReply?.(reply, { name: s.name, command: s.command });
@@ -76,7 +74,7 @@ async function announceOutcome(s: ScheduleRun, reply: Reply, firedAt: Date, deps
 
 /** Starts one cron task per configured schedule; each run goes through the same registry as chat and the CLI. */
 export function startScheduler(deps: CommandDeps, hooks: SchedulerHooks = {}): { stop(): Promise<void>; tasks: ScheduledTask[] } {
-  validateSchedules(deps.config);
+  validateSchedules(deps.config, deps.registry);
   const tasks = deps.config.schedules.map((s) =>
     schedule(
       s.cron,

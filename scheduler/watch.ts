@@ -29,7 +29,7 @@ export function startWatch(deps: CommandDeps, opts: WatchOptions = {}): Watch {
   const environments = Object.entries(deps.config.environments)
     .filter(([, e]) => e.azure.credential !== 'none')
     .map(([name]) => name);
-  const wd = { ...deps, azureFor: opts.azureFor ?? azureAccessFactory(), hooks: { ...(opts.onReply ? { onReply: opts.onReply } : {}), ...(opts.specs ? { specs: opts.specs } : {}) }, plans: new Map() as PlanMemory };
+  const wd = { ...deps, azureFor: opts.azureFor ?? azureAccessFactory(), hooks: { ...(opts.onReply ? { onReply: opts.onReply } : {}) }, plans: new Map() as PlanMemory };
   const instance = randomUUID();
   const healthMs = w.healthIntervalMinutes * 60_000;
   const leader = () => deps.store.acquireLease('watch:leader', instance, Math.max(3 * healthMs, 15 * 60_000), deps.now());

@@ -1,8 +1,7 @@
 import { AppError } from '../../core/errors/app-error.js';
-import { commandSpecs } from '../../core/commands/definitions.js';
 import { execute, type Reply } from '../../core/commands/dispatch.js';
-import type { CommandDeps, CommandSpec } from '../../core/commands/types.js';
-import { decideRun, expireDue, specFor, type Decision } from '../../core/engine/approvals.js';
+import type { CommandDeps } from '../../core/commands/types.js';
+import { decideRun, expireDue, type Decision } from '../../core/engine/approvals.js';
 import type { Delivery } from './delivery.js';
 import { extractCommand } from './intake.js';
 import type { RunLauncher } from '../../core/engine/launcher.js';
@@ -23,7 +22,6 @@ export interface BotAdapterOptions {
   /** Room names (or ids) where commands are read; the first is the ops room for prompts and progress. */
   readonly rooms: readonly string[];
   readonly prefix: string;
-  readonly specs?: readonly CommandSpec[];
 }
 
 /**
@@ -143,13 +141,13 @@ export class BotAdapter {
     if (m.u._id === me._id) return;
     const text = extractCommand(m.msg, this.o.prefix, me.username);
     if (text === undefined) return;
-    const reply = await execute(text, { actor: m.u.username, source: 'chat' }, this.o.deps, this.o.specs ?? commandSpecs);
+    const reply = await execute(text, { actor: m.u.username, source: 'chat' }, this.o.deps);
     await this.answer(m, reply);
   }
 
   private async answer(m: ChatMessage, reply: Reply): Promise<void> {
     const data = (reply.data ?? {}) as { awaitingApproval?: { runId: number; plan: string[] }; decision?: Decision; runId?: number };
-    if (data.awaitingApproval) return this.prompt(m.rid, data.awaitingApproval.runId, reply.text);
+    if (data.awaitingApproval) return this.prompt(m.rid, data.awaitingApproval.runId);
     await this.o.delivery.post(m.rid, reply.text, { subject: 'aks-bot reply', dedupeKey: `reply-${m._id}` }, { tmid: m.tmid ?? m._id });
     if (reply.ok && data.decision === 'approved' && data.runId) this.o.launcher.schedule(data.runId);
   }
@@ -158,17 +156,12 @@ export class BotAdapter {
    * Posts the approval prompt of a run requested elsewhere (scheduler, CLI, App) in the ops room — or by email
    * with signed links while chat is unreachable.
    */
-  async announceApproval(reply: Reply): Promise<void> {
-    const data = (reply.data ?? {}) as { awaitingApproval?: { runId: number } };
-    if (data.awaitingApproval) await this.prompt(this.opsRoomId, data.awaitingApproval.runId, reply.text);
+  async announceApproval(runId: number): Promise<void> {
+    await this.prompt(this.opsRoomId, runId);
   }
 
-  private async prompt(roomId: string, runId: number, text: string): Promise<void> {
-    const run = await this.o.deps.store.getRun(runId);
-    const approval = (await this.o.deps.store.listApprovals({ runId, status: 'pending' }))[0];
-    if (!run || !approval) return;
-    const role = String(specFor(run, this.o.specs)?.role ?? 'admin');
-    const d = await this.o.delivery.promptApproval(roomId, text, run, approval, role);
+  private async prompt(roomId: string, runId: number): Promise<void> {
+    const d = await this.o.delivery.ensureApprovalPrompt(roomId, runId);
     if (d.via === 'chat') {
       this.prompts.set(d.msgId, runId);
       // The bot's own reactions are buttons to click; they are ignored as decisions.
@@ -196,7 +189,7 @@ export class BotAdapter {
       return;
     }
     try {
-      const { run } = await decideRun({ runId, decision, actor: username, via: 'chat' }, this.o.deps, this.o.specs);
+      const { run } = await decideRun({ runId, decision, actor: username, via: 'chat' }, this.o.deps);
       if (decision === 'approved') this.o.launcher.schedule(run.id, approvalSteps(m.msg));
       const verb = decision === 'approved' ? 'Approved' : 'Denied';
       await this.o.delivery.update(m.rid, m._id, `${m.msg}\n${verb} by @${username} at ${this.o.deps.now().toISOString()}.`);

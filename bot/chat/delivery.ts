@@ -1,6 +1,8 @@
 import type { ApprovalRecord, RunRecord } from '../../core/store/types.js';
 import { isAllowed, roleOf } from '../../core/commands/authorize.js';
 import type { CommandDeps } from '../../core/commands/types.js';
+import { specFor } from '../../core/engine/approvals.js';
+import { renderPrompt } from './approval-prompt.js';
 import { signLink } from './email/links.js';
 import type { RocketChatRest } from './rocketchat/rest.js';
 import { isChatUnreachable } from './rocketchat/rest.js';
@@ -43,13 +45,19 @@ export class Delivery {
   ) {}
 
   /**
-   * An approval prompt: in chat, or — chat unreachable — one email per configured approver who may decide, each
-   * with personal signed approve/deny links (without link settings, one plain email to the team).
-   * Once per approval, whoever asks (the chat request, the scheduler, the pending-prompt poller for approvals made
-   * by the CLI, another bot): the store's prompt claim decides; a second call answers { via: 'none' }.
+   * The approval prompt of a run that waits for one: in chat, or — chat unreachable — one email per configured
+   * approver who may decide, each with personal signed approve/deny links (without link settings, one plain email
+   * to the team). Once per approval, whoever asks (the chat request, the App, the scheduler, the pending-prompt
+   * poller for approvals made by the CLI, another bot): the store's prompt claim decides; a second call, or a run
+   * that no longer waits, answers { via: 'none' }.
    */
-  async promptApproval(roomId: string, text: string, run: RunRecord, approval: ApprovalRecord, role: string, opts: { tmid?: string } = {}): Promise<Delivered> {
+  async ensureApprovalPrompt(roomId: string, runId: number, opts: { tmid?: string } = {}): Promise<Delivered> {
     const { store } = this.deps;
+    const run = await store.getRun(runId);
+    const approval = (await store.listApprovals({ runId, status: 'pending' }))[0];
+    if (!run || !approval) return { via: 'none' };
+    const role = String(specFor(run, this.deps.registry)?.role ?? 'admin');
+    const text = renderPrompt(run, approval, { twoPersonRule: this.deps.config.access.twoPersonRule, role, now: this.deps.now() });
     if (!(await store.claimApprovalPrompt(approval.id, this.deps.now()))) return { via: 'none' };
     let d: Delivered;
     try {

@@ -1,4 +1,6 @@
-import type { RunRecord, StepRecord } from '../../core/store/types.js';
+import type { ProgressReporter, RunView } from '../../core/engine/launcher.js';
+import type { RunRecord, StepRecord, Store } from '../../core/store/types.js';
+import type { Delivery } from './delivery.js';
 
 const MARK = { started: '…', succeeded: '✓', failed: '✗', skipped: '–' } as const;
 
@@ -58,4 +60,45 @@ export function renderProgress(run: RunRecord, steps: readonly StepRecord[], now
   }
   if (run.status === 'denied' || run.status === 'cancelled') lines.push(`Not run: ${run.error?.message ?? run.status}. Nothing was changed.`);
   return lines.join('\n');
+}
+
+/**
+ * A run's one progress message in chat: posted on the first report, edited in place after that. The message id is
+ * kept in the store, so a restarted bot — or the process that resumes an interrupted run — edits the same message
+ * instead of posting another. While chat is unreachable the edits pause; the final report then goes by email.
+ */
+export class ChatProgressReporter implements ProgressReporter {
+  /** What each run's message shows now: an unchanged view is not sent again. */
+  private readonly shown = new Map<number, string>();
+
+  constructor(
+    private readonly delivery: Delivery,
+    private readonly store: Pick<Store, 'getRunMessage' | 'recordRunMessage'>,
+    /** Where a run's first message is posted (known once the adapter resolved the room names). */
+    private readonly room: { readonly roomId: string },
+    private readonly now: () => Date,
+  ) {}
+
+  async ensureProgressMessage(view: RunView): Promise<void> {
+    const { run, final } = view;
+    const text = renderProgress(run, view.steps, this.now(), view.plannedSteps, { ...(view.latest ? { latest: view.latest } : {}), ...(view.summary ? { summary: view.summary } : {}) });
+    if (this.shown.get(run.id) === text) return;
+    const known = await this.store.getRunMessage(run.id);
+    if (known) {
+      if (await this.delivery.update(known.roomId, known.messageId, text)) this.remember(run.id, text, final);
+      else if (final) await this.delivery.mail(`Run ${run.id} ${run.status}`, text, `run-${run.id}-final`);
+      return;
+    }
+    const roomId = this.room.roomId;
+    const d = await this.delivery.post(roomId, text, { subject: `Run ${run.id}: ${run.command} on ${run.environment} ${run.status}`, dedupeKey: `run-${run.id}-${final ? 'final' : 'start'}` });
+    if (d.via === 'chat') {
+      await this.store.recordRunMessage(run.id, roomId, d.msgId);
+      this.remember(run.id, text, final);
+    }
+  }
+
+  private remember(runId: number, text: string, final: boolean): void {
+    if (final) this.shown.delete(runId);
+    else this.shown.set(runId, text);
+  }
 }

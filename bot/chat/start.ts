@@ -1,10 +1,10 @@
 import { resolveSecret, type KeyVaultReader } from '../../core/secrets/resolve.js';
 import type { RocketChatRouteExtras } from '../server/rocketchat-routes.js';
 import type { Reply } from '../../core/commands/dispatch.js';
-import type { CommandDeps, CommandSpec } from '../../core/commands/types.js';
-import { specFor } from '../../core/engine/approvals.js';
+import type { CommandDeps } from '../../core/commands/types.js';
 import { ChatOutboxSender } from './chat-outbox.js';
 import { Delivery } from './delivery.js';
+import { ChatProgressReporter } from './progress.js';
 import { OutboxMailer, smtpTransport } from './email/mailer.js';
 import { RunLauncher } from '../../core/engine/launcher.js';
 import { PendingPromptPoller } from '../../core/engine/prompt-poller.js';
@@ -37,8 +37,6 @@ export interface StartChatOptions {
   readonly promptPollMs?: number;
   /** How old an unprompted approval must be before the poller posts it (default: the poll interval, at least 5 s). */
   readonly promptGraceMs?: number;
-  /** Tests pass their own registry; everything else uses the real one. */
-  readonly specs?: readonly CommandSpec[];
 }
 
 /**
@@ -67,7 +65,6 @@ export async function startChat(deps: CommandDeps, o: StartChatOptions = {}): Pr
       graceMs: rc.approvalGraceSeconds * 1000,
       progressIntervalMs: rc.progressIntervalSeconds * 1000,
       ...(links ? { links } : {}),
-      ...(o.specs ? { specs: o.specs } : {}),
     });
     const w = wiring;
     {
@@ -99,19 +96,19 @@ export async function startChat(deps: CommandDeps, o: StartChatOptions = {}): Pr
 
   // Without Rocket.Chat, runs approved from the CLI or by email link still start; their reports go by email.
   const delivery = wiring?.delivery ?? new Delivery(undefined, deps, links);
-  const launcher = wiring?.launcher ?? new RunLauncher({ deps, delivery, roomId: '', graceMs: 0, progressIntervalMs: 60_000, ...(o.specs ? { specs: o.specs } : {}) });
+  const launcher = wiring?.launcher ?? new RunLauncher({ deps, reporter: new ChatProgressReporter(delivery, deps.store, { roomId: '' }, deps.now), graceMs: 0, progressIntervalMs: 60_000 });
 
+  const announceRun = async (runId: number): Promise<void> => {
+    if (wiring) await wiring.adapter.announceApproval(runId);
+    else await delivery.ensureApprovalPrompt('', runId);
+  };
   const announce = async (reply: Reply): Promise<void> => {
-    if (wiring) return wiring.adapter.announceApproval(reply);
     const runId = (reply.data as { awaitingApproval?: { runId: number } } | undefined)?.awaitingApproval?.runId;
-    if (runId === undefined) return;
-    const run = await deps.store.getRun(runId);
-    const approval = (await deps.store.listApprovals({ runId, status: 'pending' }))[0];
-    if (run && approval) await delivery.promptApproval('', reply.text, run, approval, String(specFor(run, o.specs)?.role ?? 'admin'));
+    if (runId !== undefined) await announceRun(runId);
   };
   const promptPollMs = o.promptPollMs ?? config.bot.approvedRunPollSeconds * 1000;
   // The grace leaves a chat request time to prompt in its own room and thread before the poller would.
-  const prompts = new PendingPromptPoller({ deps, announce, intervalMs: promptPollMs, graceMs: o.promptGraceMs ?? Math.max(promptPollMs, 5_000), ...(o.specs ? { specs: o.specs } : {}) });
+  const prompts = new PendingPromptPoller({ deps, announce: announceRun, intervalMs: promptPollMs, graceMs: o.promptGraceMs ?? Math.max(promptPollMs, 5_000) });
   prompts.start();
 
   return {

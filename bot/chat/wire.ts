@@ -1,6 +1,7 @@
-import type { CommandDeps, CommandSpec } from '../../core/commands/types.js';
+import type { CommandDeps } from '../../core/commands/types.js';
 import { BotAdapter } from './bot-adapter.js';
 import { Delivery, type LinkSettings } from './delivery.js';
+import { ChatProgressReporter } from './progress.js';
 import { RunLauncher } from '../../core/engine/launcher.js';
 import { DdpClient } from './rocketchat/ddp.js';
 import { RocketChatRest } from './rocketchat/rest.js';
@@ -23,7 +24,6 @@ export interface ChatWiringOptions {
   readonly graceMs: number;
   readonly progressIntervalMs: number;
   readonly backoff?: { initialMs: number; maxMs: number };
-  readonly specs?: readonly CommandSpec[];
   /** Signed approval links in emails while chat is down. */
   readonly links?: LinkSettings;
 }
@@ -37,19 +37,20 @@ export function wireChat(deps: CommandDeps, o: ChatWiringOptions): ChatWiring {
   const rooms = o.rooms;
   // The launcher posts into the ops room, known once the adapter resolved the room names.
   const adapterRef: { adapter?: BotAdapter } = {};
-  const launcher = new RunLauncher({
-    deps,
+  const reporter = new ChatProgressReporter(
     delivery,
-    get roomId() {
-      return adapterRef.adapter?.opsRoomId ?? '';
+    deps.store,
+    {
+      get roomId() {
+        return adapterRef.adapter?.opsRoomId ?? '';
+      },
     },
-    graceMs: o.graceMs,
-    progressIntervalMs: o.progressIntervalMs,
-    ...(o.specs ? { specs: o.specs } : {}),
-  });
+    deps.now,
+  );
+  const launcher = new RunLauncher({ deps, reporter, graceMs: o.graceMs, progressIntervalMs: o.progressIntervalMs });
   // Commands from chat run long work (backup run, drill) as background runs with a progress message in the ops room.
   const chatDeps = { ...deps, background: launcher.backgroundRuns(`#${rooms[0] ?? 'ops'}`) };
-  const adapter = new BotAdapter({ deps: chatDeps, rest, ddp, delivery, launcher, rooms, prefix: o.prefix, ...(o.specs ? { specs: o.specs } : {}) });
+  const adapter = new BotAdapter({ deps: chatDeps, rest, ddp, delivery, launcher, rooms, prefix: o.prefix });
   adapterRef.adapter = adapter;
   return { rest, ddp, delivery, launcher, adapter };
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { formatUserFacing, toUserFacing } from '../../core/errors/present.js';
+import { createRegistry } from '../../core/commands/definitions.js';
 import { execute } from '../../core/commands/dispatch.js';
 import { createRuntime } from '../runtime.js';
 import { buildProgram, CommanderError, type CliSelection } from './program.js';
@@ -7,7 +8,8 @@ import { buildProgram, CommanderError, type CliSelection } from './program.js';
 /** aks-bot <command>: the same registry as /aks in chat, acting as the configured CLI user. */
 async function main(argv: string[]): Promise<number> {
   let selection: CliSelection | undefined;
-  const program = buildProgram((s) => {
+  const registry = createRegistry();
+  const program = buildProgram(registry, (s) => {
     selection = s;
   });
   try {
@@ -25,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     program.outputHelp();
     return 2;
   }
-  const rt = await createRuntime({ ...(selection.configPath ? { configPath: selection.configPath } : {}), logDestination: process.stderr as never, logLevel: process.env.AKS_BOT_CLI_LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
+  const rt = await createRuntime({ registry, ...(selection.configPath ? { configPath: selection.configPath } : {}), logDestination: process.stderr as never, logLevel: process.env.AKS_BOT_CLI_LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
   try {
     const reply = await execute(selection.tokens, { actor: rt.config.bot.cliUser, source: 'cli' }, rt);
     if (selection.json) process.stdout.write(`${JSON.stringify({ ok: reply.ok, code: reply.code, text: reply.text, data: reply.data }, null, 2)}\n`);

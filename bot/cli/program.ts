@@ -1,5 +1,4 @@
 import { Command, CommanderError, Option } from 'commander';
-import { commandSpecs } from '../../core/commands/definitions.js';
 import { kebab } from '../../core/commands/flags.js';
 import { allFlags, commandHelp, commandKey, overviewHelp, subcommandsOf } from '../../core/commands/registry.js';
 import type { CommandSpec } from '../../core/commands/types.js';
@@ -16,7 +15,7 @@ export interface CliSelection {
  * arguments, its help with an example. Parsing only selects; validation and execution are the registry's, shared
  * with chat, so the CLI cannot accept what chat would refuse.
  */
-export function buildProgram(onSelect: (sel: CliSelection) => void): Command {
+export function buildProgram(registry: readonly CommandSpec[], onSelect: (sel: CliSelection) => void): Command {
   const program = new Command('aks-bot')
     .description('Back up, tear down and recreate a Rocket.Chat deployment on AKS within a monthly Azure credit')
     .option('-c, --config <path>', 'configuration file (default: $AKS_BOT_CONFIG or the embedded local configuration)')
@@ -25,7 +24,7 @@ export function buildProgram(onSelect: (sel: CliSelection) => void): Command {
     .helpCommand(false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .addHelpText('after', `\n${overviewHelp('aks-bot ')}`);
+    .addHelpText('after', `\n${overviewHelp('aks-bot ', registry)}`);
 
   const selected = (spec: CommandSpec, cmd: Command, positionals: unknown[]): void => {
     const g = program.opts<{ config?: string; json?: boolean }>();
@@ -58,15 +57,15 @@ export function buildProgram(onSelect: (sel: CliSelection) => void): Command {
     return cmd;
   };
 
-  for (const name of [...new Set(commandSpecs.map((s) => s.name))]) {
-    const subs = subcommandsOf(name);
+  for (const name of [...new Set(registry.map((s) => s.name))]) {
+    const subs = subcommandsOf(name, registry);
     if (subs.length === 0) {
-      describe(program.command(name), commandSpecs.find((s) => s.name === name)!);
+      describe(program.command(name), registry.find((s) => s.name === name)!);
       continue;
     }
     // A command with a plain form as well ("cost", "cost plan") runs that form when no subcommand is named; its
     // options are positional so that "cost recommend --env x" leaves --env to the subcommand.
-    const plain = commandSpecs.find((s) => s.name === name && s.sub === undefined);
+    const plain = registry.find((s) => s.name === name && s.sub === undefined);
     const parent = program.command(name).helpCommand(false).exitOverride();
     if (plain) describe(parent, plain).enablePositionalOptions();
     else parent.description(`${subs.map((s) => s.sub).join(', ')}`);

@@ -4,14 +4,13 @@ import { toUserFacing } from '../../core/errors/present.js';
 import { decideRun } from '../../core/engine/approvals.js';
 import { verifyLink } from '../chat/email/links.js';
 import type { RunLauncher } from '../../core/engine/launcher.js';
-import type { CommandDeps, CommandSpec } from '../../core/commands/types.js';
+import type { CommandDeps } from '../../core/commands/types.js';
 
 export interface ApprovalLinkOptions {
   readonly deps: CommandDeps;
   /** email.linkSecret, resolved; without it the links are refused as not available. */
   readonly secret: string | undefined;
   readonly launcher?: RunLauncher;
-  readonly specs?: readonly CommandSpec[];
 }
 
 // The page an approval email links to. Opening the link (GET) changes nothing — mail scanners and link previews
@@ -66,7 +65,7 @@ export async function approvalLinkRoutes(app: FastifyInstance, opts: ApprovalLin
       // The link is for one approval: a newer request for the same run would need a new mail.
       if (pending && pending.id !== p.a) throw new AppError('AKS_LINK_INVALID', { reason: 'it belongs to an older approval request' });
       const decision = p.d === 'approve' ? 'approved' : 'denied';
-      const { run } = await decideRun({ runId: p.r, decision, actor: p.u, via: 'email' }, deps, opts.specs);
+      const { run } = await decideRun({ runId: p.r, decision, actor: p.u, via: 'email' }, deps);
       if (decision === 'approved') opts.launcher?.schedule(run.id);
       return page(reply, 200, `Run ${run.id} ${decision}`, `<p>${esc(run.command)} on ${esc(run.environment)} was ${decision} by ${esc(p.u)}. ${decision === 'approved' ? 'It starts shortly; progress goes to chat (or email while chat is down).' : 'Nothing was changed.'}</p>`);
     } catch (err) {

@@ -22,7 +22,7 @@ export interface BudgetWebhookExtras {
   readonly readerFor?: ReaderFactory;
   /** Called with each background check's promise (tests await it). */
   readonly onCheck?: (done: Promise<void>) => void;
-  /** The emergency teardown's registry and reply hook (bot/main.ts: chat.announce posts the approval prompt). */
+  /** The emergency teardown's reply hook (bot/main.ts: chat.announce posts the approval prompt). */
   readonly emergency?: EmergencyHooks;
 }
 

@@ -4,14 +4,13 @@ import { z } from 'zod';
 import { AppError } from '../../core/errors/app-error.js';
 import { formatUserFacing, toUserFacing } from '../../core/errors/present.js';
 import { resolveSecret } from '../../core/secrets/resolve.js';
-import { decideRun, specFor } from '../../core/engine/approvals.js';
+import { decideRun } from '../../core/engine/approvals.js';
 import { approvalLinkRoutes } from './approval-link-routes.js';
 import type { Delivery } from '../chat/delivery.js';
 import type { RunLauncher } from '../../core/engine/launcher.js';
 import { NonceCache, verifySignedRequest } from '../chat/signing.js';
-import { commandSpecs } from '../../core/commands/definitions.js';
 import { execute, type Reply } from '../../core/commands/dispatch.js';
-import type { CommandDeps, CommandSpec } from '../../core/commands/types.js';
+import type { CommandDeps } from '../../core/commands/types.js';
 
 // POST /rocketchat/command and /rocketchat/interaction: what the Rocket.Chat App forwards (slash command,
 // reaction, button click), HMAC-signed. An App call has about 10 s, so both answer at once; a command that takes
@@ -28,7 +27,6 @@ export interface RocketChatRouteExtras {
   /** Longest wait for a command before answering "accepted"; default 2 s. */
   readonly ackTimeoutMs?: number;
   readonly windowSeconds?: number;
-  readonly specs?: readonly CommandSpec[];
   /** The approval-link HMAC key; default: email.linkSecret resolved from `env`. */
   readonly linkSecret?: string;
 }
@@ -71,7 +69,6 @@ export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRou
   const linkRef = deps.config.email?.linkSecret;
   const linkSecret = opts.linkSecret ?? (linkRef ? await resolveSecret(linkRef, { redactor: deps.redactor, ...(opts.env ? { env: opts.env } : {}) }).catch(() => undefined) : undefined);
   const nonces = new NonceCache();
-  const specs = opts.specs ?? commandSpecs;
 
   await app.register(rateLimit, {
     max: rc?.rateLimitPerMinute ?? 120,
@@ -81,7 +78,7 @@ export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRou
       return { statusCode: 429, ok: false, code: e.code, text: `${e.message} [${e.code}]` };
     },
   });
-  await app.register(approvalLinkRoutes, { deps, secret: linkSecret, ...(opts.launcher ? { launcher: opts.launcher } : {}), specs });
+  await app.register(approvalLinkRoutes, { deps, secret: linkSecret, ...(opts.launcher ? { launcher: opts.launcher } : {}) });
   // The signature covers the exact bytes sent, so the body is kept as text and parsed only after verification.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -115,7 +112,7 @@ export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRou
     }
     // with a launcher, long work runs as a background run: the App gets "queued as run N — progress in #ops" at once
     const commandDeps = opts.launcher ? { ...deps, background: opts.launcher.backgroundRuns(`#${rc?.rooms[0] ?? 'ops'}`) } : deps;
-    const running = execute(body.text, { actor: body.user.username, source: 'rocketchat-app' }, commandDeps, specs).then(async (r) => {
+    const running = execute(body.text, { actor: body.user.username, source: 'rocketchat-app' }, commandDeps).then(async (r) => {
       await followUp(r, body.roomId, body.threadId);
       return r;
     });
@@ -137,7 +134,7 @@ export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRou
     }
     try {
       const decision = body.action === 'approve' ? 'approved' : 'denied';
-      const { run } = await decideRun({ runId: body.runId, decision, actor: body.user.username, via: 'rocketchat-app' }, deps, specs);
+      const { run } = await decideRun({ runId: body.runId, decision, actor: body.user.username, via: 'rocketchat-app' }, deps);
       if (decision === 'approved') opts.launcher?.schedule(run.id);
       return reply.send({ ok: true, runId: run.id, status: run.status, text: `Run ${run.id} ${decision} by @${body.user.username}.` });
     } catch (err) {
@@ -150,11 +147,7 @@ export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRou
   async function followUp(r: Reply, roomId: string, threadId: string | undefined): Promise<void> {
     const data = (r.data ?? {}) as { awaitingApproval?: { runId: number }; decision?: string; runId?: number };
     if (data.awaitingApproval && opts.delivery) {
-      const { runId } = data.awaitingApproval;
-      const run = await deps.store.getRun(runId);
-      const approval = (await deps.store.listApprovals({ runId, status: 'pending' }))[0];
-      const role = String(run ? (specFor(run, specs)?.role ?? 'admin') : 'admin');
-      if (run && approval) await opts.delivery.promptApproval(roomId, r.text, run, approval, role, threadId ? { tmid: threadId } : {});
+      await opts.delivery.ensureApprovalPrompt(roomId, data.awaitingApproval.runId, threadId ? { tmid: threadId } : {});
     }
     if (r.ok && data.decision === 'approved' && data.runId) opts.launcher?.schedule(data.runId);
   }

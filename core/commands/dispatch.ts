@@ -2,13 +2,12 @@ import { AppError } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/catalog.js';
 import { formatUserFacing, toUserFacing } from '../errors/present.js';
 import type { AuditResult } from '../store/types.js';
-import { renderPrompt, requestApproval } from '../engine/approvals.js';
+import { requestApproval } from '../engine/approvals.js';
 import { authorize } from './authorize.js';
-import { commandSpecs } from './definitions.js';
 import { kebab } from './flags.js';
 import { parseCommandText, parseTokens, resolveEnvironment, validateArgs, type ParsedCommand } from './parse.js';
 import { commandKey } from './registry.js';
-import type { CommandDeps, CommandSpec, Invocation } from './types.js';
+import type { CommandDeps, Invocation } from './types.js';
 
 export interface Reply {
   readonly ok: boolean;
@@ -48,9 +47,8 @@ export async function execute(
   input: string | readonly string[],
   invocation: Invocation,
   deps: CommandDeps,
-  /** Tests pass their own specs; everything else uses the registry. */
-  specs: readonly CommandSpec[] = commandSpecs,
 ): Promise<Reply> {
+  const specs = deps.registry;
   const typed = typeof input === 'string' ? input.trim() : input.join(' ');
   let auditCommand = deps.redactor.text(typed).slice(0, 500);
   let environment: string | undefined;
@@ -76,7 +74,14 @@ export async function execute(
       if (!spec.plan || !environment) throw new AppError('AKS_APPROVAL_REQUIRED', { command: commandKey(spec) });
       const steps = await spec.plan(args, ctx);
       const { run, approval } = await requestApproval(spec, args, environment, invocation, steps, deps);
-      const text = renderPrompt(run, approval, { twoPersonRule: deps.config.access.twoPersonRule, role: String(spec.role), now: deps.now() });
+      // The adapters ask the approvers in their own way (reactions, buttons, signed links): this text is what the
+      // requester reads.
+      const text = [
+        `Run ${run.id} (${commandKey(spec)} on ${environment}) waits for an approval by someone with the ${String(spec.role)} role${deps.config.access.twoPersonRule ? ' other than the requester' : ''}, until ${approval.expiresAt.toISOString().replace('.000Z', 'Z')}.`,
+        'Plan:',
+        approval.plan,
+        `Decide with "approve ${run.id}" or "deny ${run.id}".`,
+      ].join('\n');
       reply = { ok: true, exitCode: 0, text, data: { awaitingApproval: { runId: run.id, approvalId: approval.id, expiresAt: approval.expiresAt.toISOString(), plan: steps } } };
     } else {
       const out = await spec.handler(args, ctx);

@@ -3,7 +3,6 @@ import { parseArgsStringToArgv } from 'string-argv';
 import type { Config } from '../config/schema.js';
 import { formatIssues } from '../config/load.js';
 import { AppError } from '../errors/app-error.js';
-import { commandSpecs } from './definitions.js';
 import { kebab } from './flags.js';
 import { allFlags, argsSchema, commandHelp, commandKey, commandNames, findCommand, overviewHelp, positionalKeys, subcommandsOf } from './registry.js';
 import type { Args, CommandSpec } from './types.js';
@@ -21,7 +20,7 @@ export interface ValidatedCommand {
 }
 
 /** Finds the command named by the first words; the rest are its arguments. */
-export function resolveCommand(tokens: readonly string[], specs: readonly CommandSpec[] = commandSpecs): { spec: CommandSpec; rest: string[] } {
+export function resolveCommand(tokens: readonly string[], specs: readonly CommandSpec[]): { spec: CommandSpec; rest: string[] } {
   const [name, second, ...after] = tokens;
   if (!name) {
     throw new AppError('AKS_UNKNOWN_COMMAND', { command: '' }, { help: overviewHelp('', specs) });
@@ -80,13 +79,13 @@ export function parseFlags(spec: CommandSpec, rest: readonly string[]): ParsedCo
   return { spec, raw };
 }
 
-export function parseTokens(tokens: readonly string[], specs: readonly CommandSpec[] = commandSpecs): ParsedCommand {
+export function parseTokens(tokens: readonly string[], specs: readonly CommandSpec[]): ParsedCommand {
   const { spec, rest } = resolveCommand(tokens, specs);
   return parseFlags(spec, rest);
 }
 
 /** A command as typed in chat, without the "/aks" prefix: `backup run --env prod`. */
-export function parseCommandText(text: string, specs: readonly CommandSpec[] = commandSpecs): ParsedCommand {
+export function parseCommandText(text: string, specs: readonly CommandSpec[]): ParsedCommand {
   return parseTokens(parseArgsStringToArgv(text.trim()), specs);
 }
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { commandSpecs } from './definitions.js';
 import { dryRunFlag, flag, kebab, type FlagSpec } from './flags.js';
 import type { CommandSpec } from './types.js';
 
@@ -50,15 +49,15 @@ export function positionalKeys(spec: CommandSpec): string[] {
     .map(([k]) => k);
 }
 
-export function commandNames(specs: readonly CommandSpec[] = commandSpecs): string[] {
+export function commandNames(specs: readonly CommandSpec[]): string[] {
   return [...new Set(specs.map((s) => s.name))];
 }
 
-export function subcommandsOf(name: string, specs: readonly CommandSpec[] = commandSpecs): CommandSpec[] {
+export function subcommandsOf(name: string, specs: readonly CommandSpec[]): CommandSpec[] {
   return specs.filter((s) => s.name === name && s.sub !== undefined);
 }
 
-export function findCommand(name: string, sub: string | undefined, specs: readonly CommandSpec[] = commandSpecs): CommandSpec | undefined {
+export function findCommand(name: string, sub: string | undefined, specs: readonly CommandSpec[]): CommandSpec | undefined {
   return specs.find((s) => s.name === name && s.sub === sub);
 }
 
@@ -92,7 +91,7 @@ export function commandHelp(spec: CommandSpec): string {
   return lines.join('\n');
 }
 
-export function overviewHelp(prefix: string, specs: readonly CommandSpec[] = commandSpecs): string {
+export function overviewHelp(prefix: string, specs: readonly CommandSpec[]): string {
   const width = Math.max(...specs.map((s) => commandKey(s).length));
   const lines = ['Commands:'];
   for (const s of specs) {

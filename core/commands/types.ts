@@ -19,6 +19,8 @@ export interface CommandDeps {
   readonly log: Logger;
   readonly redactor: Redactor;
   readonly now: () => Date;
+  /** Every command the bot knows (core/commands/definitions.ts in production; tests pass their own). */
+  readonly registry: readonly CommandSpec[];
   /** Where a running run's latest progress line goes (the launcher's progress message); absent: only logged. */
   readonly progress?: RunProgressSink;
   /**

@@ -1,15 +1,16 @@
 // One cost check, as `/aks cost`, the scheduler and the budget webhook run it: read the billing period's cost and
 // forecast, work out the remaining credit and its exhaustion, and enqueue the alerts that are due.
-import type { AzureReader, ForecastDay } from '../clients/arm/types.js';
+import type { AzureReader } from '../clients/arm/types.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { NotificationAttachment, OutboxStore } from '../store/types.js';
 import { alertRecipients, dueCostAlerts, enqueueCostAlerts, projectionLine, usd, when, type EnqueueResult } from '../notification/alerts.js';
-import { creditStatus, type CreditStatus, type DailyTotal } from './credit.js';
+import { creditStatus } from './credit.js';
 import { renderCostChart } from './chart.js';
-import { billingPeriod, DAY_MS, type BillingPeriod } from './period.js';
+import { billingPeriod, DAY_MS } from './period.js';
 import { chartInputFromReport } from './plan-report.js';
-import { comparePolicies, planTeardown, type Plan, type PolicyOutcome } from './planner.js';
+import type { CostReport, CostShare } from './report.js';
+import { comparePolicies, planTeardown } from './planner.js';
 import { allSettledOrThrow } from '../util/settle.js';
 
 export interface CostCheckDeps {
@@ -22,32 +23,13 @@ export interface CostCheckDeps {
   readonly enqueueAlerts?: boolean;
 }
 
-export interface CostShare {
-  readonly name: string;
-  readonly costUsd: number;
-}
-
-export interface CostReport {
-  readonly environment: string;
-  readonly period: BillingPeriod;
-  readonly status: CreditStatus;
-  readonly daily: readonly DailyTotal[];
-  /** Azure's forecast rows for the period, as read (the chart draws them). */
-  readonly forecast: readonly ForecastDay[];
-  readonly byResourceGroup: readonly CostShare[];
-  readonly byService: readonly CostShare[];
-  /** Set when Azure reports a currency other than USD, which the credit is configured in. */
-  readonly currencyWarning: string | undefined;
-  readonly alerts: EnqueueResult;
-  /** The credit planner, when there is a burn rate to plan with. */
-  readonly plan: (Plan & { readonly runningPerDayUsd: number; readonly tornDownPerDayUsd: number; readonly policies: readonly PolicyOutcome[] }) | undefined;
-}
-
 function shares(rows: readonly { key: string | undefined; cost: number }[]): CostShare[] {
   const m = new Map<string, number>();
   for (const r of rows) m.set(r.key ?? '(none)', (m.get(r.key ?? '(none)') ?? 0) + r.cost);
   return [...m.entries()].map(([name, costUsd]) => ({ name, costUsd })).sort((a, b) => b.costUsd - a.costUsd);
 }
+
+export type { CostReport, CostShare } from './report.js';
 
 export async function runCostCheck(environment: string, deps: CostCheckDeps): Promise<CostReport> {
   const env = deps.config.environments[environment];

@@ -3,7 +3,7 @@
 import type { Config } from '../config/schema.js';
 import { usd, when } from '../notification/alerts.js';
 import type { ChartInput } from './chart.js';
-import type { CostReport } from './check.js';
+import type { CostReport } from './report.js';
 
 /** The credit planner as text: latest safe teardown, recreate, days up this period, and the three policies. */
 export function formatPlanReport(r: CostReport): string {

@@ -1,9 +1,9 @@
 import { AppError } from '../errors/app-error.js';
-import type { ApprovalRecord, JsonObject, RunRecord, RunSource } from '../store/types.js';
+import type { ApprovalRecord, RunRecord, RunSource } from '../store/types.js';
 import { isAllowed, roleOf } from '../commands/authorize.js';
-import { commandSpecs } from '../commands/definitions.js';
 import { commandKey, findCommand } from '../commands/registry.js';
 import type { Args, CommandDeps, CommandSpec, Invocation } from '../commands/types.js';
+import { argsToJson } from './run-args.js';
 
 // Approvals of destructive runs, the same for every way a decision arrives: a reaction, an App button, the
 // approve/deny commands, a signed email link. The store's check-and-set decides races; this module adds who may
@@ -28,7 +28,7 @@ export async function requestApproval(
   const run = await deps.store.createRun({
     environment,
     command: commandKey(spec),
-    args: toJson(args),
+    args: argsToJson(args),
     source: invocation.source,
     requestedBy: invocation.actor,
     status: 'awaiting-approval',
@@ -63,7 +63,7 @@ export interface DecideResult {
  * Decides the pending approval of a run. Refusals are coded errors (nothing changes, the refusal is audited);
  * an expired approval is marked expired and its run denied.
  */
-export async function decideRun(input: DecideInput, deps: CommandDeps, specs: readonly CommandSpec[] = commandSpecs): Promise<DecideResult> {
+export async function decideRun(input: DecideInput, deps: CommandDeps): Promise<DecideResult> {
   const { runId, decision, actor, via } = input;
   const describe = `${decision === 'approved' ? 'approve' : 'deny'} run ${runId}`;
   let environment: string | null = null;
@@ -83,7 +83,7 @@ export async function decideRun(input: DecideInput, deps: CommandDeps, specs: re
       await expireDue(deps);
       throw new AppError('AKS_APPROVAL_EXPIRED', { runId, expiresAt: pending.expiresAt.toISOString() });
     }
-    const spec = specFor(run, specs);
+    const spec = specFor(run, deps.registry);
     const role = spec?.role ?? 'admin';
     // The requester may always withdraw their own request; everyone else needs the role the command needs.
     const withdrawing = decision === 'denied' && actor === pending.requestedBy;
@@ -126,32 +126,7 @@ export async function expireDue(deps: CommandDeps): Promise<ApprovalRecord[]> {
   return due;
 }
 
-export function specFor(run: Pick<RunRecord, 'command'>, specs: readonly CommandSpec[] = commandSpecs): CommandSpec | undefined {
+export function specFor(run: Pick<RunRecord, 'command'>, specs: readonly CommandSpec[]): CommandSpec | undefined {
   const [name, sub] = run.command.split(' ');
   return findCommand(name ?? '', sub, specs);
-}
-
-/** The prompt approvers see in chat and by email. */
-export function renderPrompt(run: RunRecord, approval: ApprovalRecord, opts: { twoPersonRule: boolean; role: string; now: Date }): string {
-  const minutes = Math.max(0, Math.round((approval.expiresAt.getTime() - opts.now.getTime()) / 60_000));
-  const lines = [
-    `:warning: Approval needed for run ${run.id}: ${run.command} on ${run.environment}`,
-    `Requested by @${run.requestedBy}; expires ${approval.expiresAt.toISOString().replace('.000Z', 'Z')} (in ${minutes} min).`,
-    'Plan:',
-    approval.plan,
-  ];
-  if (approval.backupSetId) lines.push(`Backup set it relies on: ${approval.backupSetId}`);
-  lines.push(
-    `React :white_check_mark: to approve or :x: to deny (approvers need the ${opts.role} role${opts.twoPersonRule ? '; the requester cannot approve' : ''}), or write "approve ${run.id}" / "deny ${run.id}".`,
-  );
-  return lines.join('\n');
-}
-
-function toJson(args: Args): JsonObject {
-  const out: Record<string, string | number | boolean | null> = {};
-  for (const [k, v] of Object.entries(args)) {
-    if (v === undefined) continue;
-    out[k] = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : JSON.stringify(v);
-  }
-  return out;
 }

@@ -1,21 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
-import { TERMINAL_RUN_STATUSES } from '../store/types.js';
-import type { BackgroundRuns, CommandDeps, CommandSpec } from '../commands/types.js';
-import type { Delivery } from '../../bot/chat/delivery.js';
-import { renderProgress } from '../../bot/chat/progress.js';
+import { TERMINAL_RUN_STATUSES, type RunRecord, type StepRecord } from '../store/types.js';
+import type { BackgroundRuns, CommandDeps } from '../commands/types.js';
 import { runApproved } from './run-approved.js';
+
+/** What a run looks like now, for its progress message. */
+export interface RunView {
+  readonly run: RunRecord;
+  readonly steps: readonly StepRecord[];
+  /** Steps of the plan, for the progress bar (0: unknown). */
+  readonly plannedSteps: number;
+  /** The newest progress line of the open step, while it works. */
+  readonly latest?: string;
+  /** The command's own answer, once it succeeded. */
+  readonly summary?: string;
+  /** The run ended: this is its final report. */
+  readonly final: boolean;
+}
+
+/**
+ * Where runs show their progress: one message per run, posted once and then edited in place (the adapters render
+ * it and keep its id in the store, so a restarted bot edits the same message). Calling it again with an unchanged
+ * view changes nothing.
+ */
+export interface ProgressReporter {
+  ensureProgressMessage(view: RunView): Promise<void>;
+}
 
 export interface LauncherOptions {
   readonly deps: CommandDeps;
-  readonly delivery: Delivery;
-  /** Where progress is posted. */
-  readonly roomId: string;
+  readonly reporter: ProgressReporter;
   /** Time between approval and start, during which removing the ✅ cancels the run. */
   readonly graceMs: number;
   /** How often the progress message is re-rendered from the journal while the run works. */
   readonly progressIntervalMs: number;
-  readonly specs?: readonly CommandSpec[];
   /** Who claims runs in the store's leases; unique per launcher so two bot processes never share a claim. */
   readonly holder?: string;
   /** How long a claim keeps others off a run that has not reached 'running' (a crashed claimer's run comes back). */
@@ -123,26 +141,13 @@ export class RunLauncher {
     const queued = await this.o.deps.store.getRun(runId);
     // Denied, cancelled or started while waiting: nothing to start and nothing to report.
     if (queued?.status !== 'queued') return;
-    const { deps, delivery, roomId } = this.o;
-    let msgId: string | undefined;
-    let shown = '';
+    const { deps, reporter } = this.o;
     let summary: string | undefined;
     const refresh = async (final: boolean): Promise<void> => {
       const run = await deps.store.getRun(runId);
       if (!run) return;
-      const extras = { ...(final ? {} : { latest: this.latest.get(runId) }), ...(summary ? { summary } : {}) };
-      const text = renderProgress(run, await deps.store.listSteps(runId), deps.now(), plannedSteps, extras);
-      if (text === shown) return;
-      if (msgId) {
-        if (await delivery.update(roomId, msgId, text)) shown = text;
-        else if (final) await delivery.mail(`Run ${runId} ${run.status}`, text, `run-${runId}-final`);
-        return;
-      }
-      const d = await delivery.post(roomId, text, { subject: `Run ${runId}: ${run.command} on ${run.environment} ${run.status}`, dedupeKey: `run-${runId}-${final ? 'final' : 'start'}` });
-      if (d.via === 'chat') {
-        msgId = d.msgId;
-        shown = text;
-      }
+      const latest = final ? undefined : this.latest.get(runId);
+      await reporter.ensureProgressMessage({ run, steps: await deps.store.listSteps(runId), plannedSteps, final, ...(latest ? { latest } : {}), ...(summary ? { summary } : {}) });
     };
     await refresh(false);
     // One edit at a time, at most one per interval: a slow chat.update never stacks edits behind each other.
@@ -155,7 +160,7 @@ export class RunLauncher {
     // The handler reports progress here (redacted once more: a tool's collection name is all it may carry).
     const progress = { report: (id: number, text: string) => void this.latest.set(id, deps.redactor.text(text).slice(0, 300)) };
     try {
-      const outcome = await runApproved(runId, { ...deps, progress }, this.o.specs);
+      const outcome = await runApproved(runId, { ...deps, progress });
       if (outcome.ok) summary = outcome.text;
     } finally {
       clearInterval(timer);

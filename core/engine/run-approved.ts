@@ -1,9 +1,8 @@
 import { AppError } from '../errors/app-error.js';
 import { toUserFacing } from '../errors/present.js';
 import type { RunRecord } from '../store/types.js';
-import { commandSpecs } from '../commands/definitions.js';
 import { argsSchema } from '../commands/registry.js';
-import type { CommandDeps, CommandSpec } from '../commands/types.js';
+import type { CommandDeps } from '../commands/types.js';
 import { specFor } from './approvals.js';
 import { holdRunAlive } from './run-liveness.js';
 
@@ -19,11 +18,11 @@ export interface RunOutcome {
  * The approval was for exactly those arguments, so they are validated again but never re-read from the decision.
  * A run that is no longer queued (denied, already started) is left alone.
  */
-export async function runApproved(runId: number, deps: CommandDeps, specs: readonly CommandSpec[] = commandSpecs): Promise<RunOutcome> {
+export async function runApproved(runId: number, deps: CommandDeps): Promise<RunOutcome> {
   const run = await deps.store.getRun(runId);
   if (!run) throw new AppError('AKS_RUN_NOT_FOUND', { runId });
   if (run.status !== 'queued') return { run, ok: false, text: `Run ${runId} is ${run.status}; nothing started.` };
-  const spec = specFor(run, specs);
+  const spec = specFor(run, deps.registry);
   const handler = spec?.handler;
   if (!spec || !handler) {
     const err = new AppError('AKS_NOT_AVAILABLE', { command: run.command, reason: spec?.unavailable ?? 'unknown command' });

@@ -1,8 +1,9 @@
 import type { BackupProgress } from '../backup/types.js';
 import { AppError, isAppError } from '../errors/app-error.js';
-import type { JsonObject, JsonValue, RunRecord, StepStatus } from '../store/types.js';
+import type { JsonValue, RunRecord, StepStatus } from '../store/types.js';
 import type { Args, CommandContext, CommandOutput } from '../commands/types.js';
 import { holdRunAlive } from './run-liveness.js';
+import { argsToJson } from './run-args.js';
 
 /** One lifecycle operation per environment at a time (DESIGN: safety invariants); teardown and recreate share it. */
 export const lifecycleLease = (environment: string): string => `lifecycle:${environment}`;
@@ -124,7 +125,7 @@ export async function inRun<R>(ctx: CommandContext, args: Args, spec: ScopedRun<
   try {
     const run =
       given ??
-      (await ctx.store.createRun({ environment, command: spec.command, args: toJson(args), source: ctx.invocation.source, requestedBy: ctx.invocation.actor, status: 'queued' }));
+      (await ctx.store.createRun({ environment, command: spec.command, args: argsToJson(args), source: ctx.invocation.source, requestedBy: ctx.invocation.actor, status: 'queued' }));
     let lifecycle: LifecycleHold;
     try {
       lifecycle = await holdLifecycle(ctx, environment, leaseHolder(run));
@@ -208,13 +209,4 @@ async function busyError(ctx: Pick<CommandContext, 'store'>, environment: string
     since: lease?.acquiredAt.toISOString() ?? 'just now',
     until: lease?.expiresAt.toISOString() ?? 'soon',
   });
-}
-
-function toJson(args: Args): JsonObject {
-  const out: Record<string, string | number | boolean> = {};
-  for (const [k, v] of Object.entries(args)) {
-    if (v === undefined || v === null) continue;
-    out[k] = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : JSON.stringify(v);
-  }
-  return out;
 }

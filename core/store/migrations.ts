@@ -193,6 +193,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE notification_attachments ADD COLUMN posted_at INTEGER;
     `,
   },
+  {
+    version: 8,
+    name: 'run-messages',
+    // the one progress message of a run: a restarted bot (or another process resuming the run) edits it instead of
+    // posting a second one
+    sql: `
+      CREATE TABLE run_messages (
+        run_id      INTEGER PRIMARY KEY REFERENCES runs(id),
+        room_id     TEXT NOT NULL,
+        message_id  TEXT NOT NULL,
+        posted_at   INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,6 +9,7 @@ import { sqliteBackupSetStore } from './sqlite/backup-sets.js';
 import { sqliteLeaseStore } from './sqlite/leases.js';
 import { sqliteOutboxStore } from './sqlite/outbox.js';
 import { sqliteRecoveryStateStore } from './sqlite/recovery-state.js';
+import { sqliteRunMessageStore } from './sqlite/run-messages.js';
 import { sqliteRunStore } from './sqlite/runs.js';
 import type { Clock, Store } from './types.js';
 
@@ -75,6 +76,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ...sqliteBackupSetStore(db, clock),
       ...sqliteRecoveryStateStore(db, clock),
       ...sqliteApprovalPromptStore(db, clock, options.approvalPromptClaimTimeoutMs ?? 5 * 60_000),
+      ...sqliteRunMessageStore(db, clock),
       async close() {
         // Audit entries waiting for their group commit are written before the connection goes.
         if (db.open) flushAudit();

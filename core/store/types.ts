@@ -345,6 +345,20 @@ export interface ApprovalPromptStore {
   listUnpromptedApprovals(createdBefore: Date, now?: Date): Promise<ApprovalRecord[]>;
 }
 
-export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore, BackupSetStore, RecoveryStateStore, ApprovalPromptStore {
+export interface RunMessageRecord {
+  readonly runId: number;
+  readonly roomId: string;
+  readonly messageId: string;
+  readonly postedAt: Date;
+}
+
+/** Where a run's progress message is, so whoever reports on the run later edits it instead of posting again. */
+export interface RunMessageStore {
+  getRunMessage(runId: number): Promise<RunMessageRecord | undefined>;
+  /** The first message recorded for a run stays; returns whether this call recorded it. */
+  recordRunMessage(runId: number, roomId: string, messageId: string, now?: Date): Promise<boolean>;
+}
+
+export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore, BackupSetStore, RecoveryStateStore, ApprovalPromptStore, RunMessageStore {
   close(): Promise<void>;
 }

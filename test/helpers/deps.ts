@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import type { CommandDeps } from '../../core/commands/types.js';
+import { createRegistry } from '../../core/commands/definitions.js';
+import type { CommandDeps, CommandSpec } from '../../core/commands/types.js';
 import { parseConfigText } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { createLogger } from '../../core/log/logger.js';
@@ -37,7 +38,7 @@ export class MemoryStream extends Writable {
   }
 }
 
-export function testDeps(opts: { config?: Config; now?: Date } = {}): CommandDeps & { logs: MemoryStream } {
+export function testDeps(opts: { config?: Config; now?: Date; registry?: readonly CommandSpec[] } = {}): CommandDeps & { logs: MemoryStream } {
   const logs = new MemoryStream();
   const redactor = new Redactor();
   const now = opts.now ?? new Date('2026-11-26T12:00:00Z');
@@ -47,6 +48,7 @@ export function testDeps(opts: { config?: Config; now?: Date } = {}): CommandDep
     log: createLogger({ level: 'debug', redactor, destination: logs }),
     redactor,
     now: () => now,
+    registry: opts.registry ?? createRegistry(),
     logs,
   };
 }

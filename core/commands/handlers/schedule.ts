@@ -1,4 +1,4 @@
-import { nextRuns } from '../../../scheduler/next-runs.js';
+import { nextRuns } from './next-runs.js';
 import type { CommandContext, CommandOutput } from '../types.js';
 
 export async function scheduleHandler(args: Record<string, unknown>, ctx: CommandContext): Promise<CommandOutput> {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wireChat, type ChatWiring } from '../../../bot/chat/wire.js';
 import { planCommand, type AppSettings } from '../../../bot/rocketchat-app/src/logic.js';
 import { buildApp } from '../../../bot/server/app.js';
-import { commandSpecs } from '../../../core/commands/definitions.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import { backupHandlers } from '../../../core/commands/handlers/backup.js';
 import type { CommandSpec } from '../../../core/commands/types.js';
 import type { MongoTools } from '../../../core/backup/mongo/tools.js';
@@ -19,6 +19,8 @@ import { useSandbox } from '../../sandbox/use.js';
 import { until } from '../chat/builders.js';
 import { sandboxBackupYaml, sandboxCredential } from '../backup/setup.js';
 import { sandboxKeyVaultOptions, sandboxBlobService } from '../../helpers/azure-clients.js';
+
+const commandSpecs = createRegistry();
 
 /**
  * "aks backup run" in chat, end to end against the contract-checked fake Rocket.Chat and a real backup (FerretDB,
@@ -94,7 +96,7 @@ ${sandboxBackupYaml(sb, { container: `chatprog-${suffix}`, keyName, database: db
     rc.addUser('bob');
     roomId = rc.addRoom('ops')._id;
     const bot = rc.addUser('aks-bot', { roles: ['bot'] });
-    chat = wireChat(moving, { url: rc.url, userId: bot.user._id, token: bot.token, rooms: ['ops'], prefix: 'aks', graceMs: 0, progressIntervalMs: 50, backoff: { initialMs: 20, maxMs: 200 }, specs });
+    chat = wireChat({ ...moving, registry: specs }, { url: rc.url, userId: bot.user._id, token: bot.token, rooms: ['ops'], prefix: 'aks', graceMs: 0, progressIntervalMs: 50, backoff: { initialMs: 20, maxMs: 200 } });
     await chat.adapter.start();
     await chat.ddp.ready();
   });
@@ -153,7 +155,7 @@ ${sandboxBackupYaml(sb, { container: `chatprog-${suffix}`, keyName, database: db
 
   it('App mode: the slash command is acknowledged with the run number, the run reports in the ops room', async () => {
     const settings: AppSettings = { botUrl: 'http://bot.test', secret: 'app-secret-for-tests', allowedRoles: '', opsRoom: 'ops' };
-    const app = buildApp({ deps: moving, rocketchat: { secret: settings.secret, delivery: chat.delivery, launcher: chat.launcher, specs } });
+    const app = buildApp({ deps: { ...moving, registry: specs }, rocketchat: { secret: settings.secret, delivery: chat.delivery, launcher: chat.launcher } });
     const plan = planCommand(settings, { args: ['backup', 'run', '--env', 'local'], username: 'bob', roles: ['user'], roomId }, new Date());
     if (plan.kind !== 'forward') throw new Error('expected a forwarded command');
     const ack = await app.inject({ method: 'POST', url: new URL(plan.request.url).pathname, headers: plan.request.headers, payload: plan.request.content });

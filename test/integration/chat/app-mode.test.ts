@@ -34,9 +34,9 @@ rocketchat: { url: "${rc.url}", userId: ${bot.user._id}, token: { env: RC_TOKEN 
     const deps = { ...testDeps({ config: testConfig(yaml) }), now: () => new Date() };
     const calls: string[] = [];
     const specs = specsWithTeardown(calls);
-    chat = wireChat(deps, { url: rc.url, userId: bot.user._id, token: bot.token, rooms: ['ops'], prefix: 'aks', graceMs: 0, progressIntervalMs: 20, specs });
+    chat = wireChat({ ...deps, registry: specs }, { url: rc.url, userId: bot.user._id, token: bot.token, rooms: ['ops'], prefix: 'aks', graceMs: 0, progressIntervalMs: 20 });
     await chat.adapter.resolveRooms();
-    const app = buildApp({ deps, rocketchat: { secret: settings.secret, delivery: chat.delivery, launcher: chat.launcher, specs } });
+    const app = buildApp({ deps: { ...deps, registry: specs }, rocketchat: { secret: settings.secret, delivery: chat.delivery, launcher: chat.launcher } });
     const send = (req: { url: string; headers: Record<string, string>; content: string }) => app.inject({ method: 'POST', url: new URL(req.url).pathname, headers: req.headers, payload: req.content });
 
     const plan = planCommand(settings, { args: ['teardown', '--env', 'prod'], username: 'alice', roles: ['admin'], roomId: room._id }, new Date());

@@ -36,7 +36,7 @@ async function startBot(env: ReturnType<typeof movableDeps>, specs: readonly Com
   for (const u of ['alice', 'erin', 'bob']) rc.addUser(u);
   const roomId = rc.addRoom('ops')._id;
   const bot = rc.addUser('aks-bot', { roles: ['bot'] });
-  chat = wireChat(env.deps, { url: rc.url, userId: bot.user._id, token: bot.token, rooms: ['ops'], prefix: 'aks', graceMs: 0, progressIntervalMs: 20, backoff: { initialMs: 20, maxMs: 200 }, specs });
+  chat = wireChat({ ...env.deps, registry: specs }, { url: rc.url, userId: bot.user._id, token: bot.token, rooms: ['ops'], prefix: 'aks', graceMs: 0, progressIntervalMs: 20, backoff: { initialMs: 20, maxMs: 200 } });
   await chat.adapter.start();
   await chat.ddp.ready();
   const botMessages = () => rc!.inRoom(roomId).filter((m) => m.u.username === 'aks-bot');
@@ -49,9 +49,9 @@ describe('runs approved outside chat', () => {
     const calls: string[] = [];
     const specs = specsWithTeardown(calls);
     const { botMessages, chat: w } = await startBot(env, specs);
-    const asked = await execute('teardown --env prod --reason "credit ends"', cli('alice'), env.deps, specs);
+    const asked = await execute('teardown --env prod --reason "credit ends"', cli('alice'), { ...env.deps, registry: specs });
     const runId = (asked.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
-    expect(await execute(`approve ${runId}`, cli('erin'), env.deps, specs)).toMatchObject({ ok: true, text: expect.stringContaining('queued to start') });
+    expect(await execute(`approve ${runId}`, cli('erin'), { ...env.deps, registry: specs })).toMatchObject({ ok: true, text: expect.stringContaining('queued to start') });
     expect(calls).toEqual([]); // the CLI only records the decision
 
     const poller = new ApprovedRunPoller({ deps: env.deps, launcher: w.launcher, intervalMs: 20, graceMs: 0 });
@@ -82,10 +82,10 @@ email:
     const deps = testDeps({ config: testConfig(yaml) });
     const calls: string[] = [];
     const specs = specsWithTeardown(calls);
-    svc = await startChat(deps, { mailMs: 3_600_000, specs });
-    const asked = await execute('teardown --env prod', cli('alice'), deps, specs);
+    svc = await startChat({ ...deps, registry: specs }, { mailMs: 3_600_000 });
+    const asked = await execute('teardown --env prod', cli('alice'), { ...deps, registry: specs });
     const runId = (asked.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
-    await execute(`approve ${runId}`, cli('erin'), deps, specs);
+    await execute(`approve ${runId}`, cli('erin'), { ...deps, registry: specs });
     const poller = new ApprovedRunPoller({ deps, launcher: svc.launcher, intervalMs: 1_000, graceMs: 0 });
     expect(await poller.poll()).toBe(1);
     await svc.launcher.idle();
@@ -103,7 +103,7 @@ email:
     const calls: string[] = [];
     const specs = specsWithTeardown(calls);
     const { botMessages, chat: w } = await startBot({ ...env, deps }, specs);
-    await runSchedule(nightly, deps, { specs, onReply: (reply) => w.adapter.announceApproval(reply) });
+    await runSchedule(nightly, { ...deps, registry: specs }, { onReply: (reply) => w.adapter.announceApproval((reply.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId) });
     await until(() => botMessages().some((m) => m.msg.startsWith(':warning: Approval needed for run')));
     const prompt = botMessages().find((m) => m.msg.startsWith(':warning: Approval needed'))!;
     expect(prompt.msg).toContain('Requested by @scheduler:nightly');
@@ -132,7 +132,7 @@ ${rocketchat}
 `;
     const deps = testDeps({ config: testConfig(yaml) });
     svc = await startChat(deps, { env: { RC_TOKEN: 'tok-1234', LINK_SECRET: 'link-secret-0123456789abcdef' }, mailMs: 3_600_000 });
-    const reply = await runSchedule(nightly, deps, { specs: specsWithTeardown([]), onReply: (r) => svc!.announce(r) });
+    const reply = await runSchedule(nightly, { ...deps, registry: specsWithTeardown([]) }, { onReply: (r) => svc!.announce(r) });
     const runId = (reply.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
     const mails = await deps.store.claimDueNotifications(new Date(Date.now() + 60_000), 10);
     // erin is an admin and may approve; bob (operator) may not

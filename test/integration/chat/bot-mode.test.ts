@@ -15,7 +15,7 @@ let calls: string[];
 
 async function startBot(opts: { graceMs?: number } = {}): Promise<void> {
   const bot = rc.addUser('aks-bot', { roles: ['bot'] });
-  chat = wireChat(env.deps, {
+  chat = wireChat({ ...env.deps, registry: specsWithTeardown(calls) }, {
     url: rc.url,
     userId: bot.user._id,
     token: bot.token,
@@ -24,7 +24,6 @@ async function startBot(opts: { graceMs?: number } = {}): Promise<void> {
     graceMs: opts.graceMs ?? 0,
     progressIntervalMs: 20,
     backoff: { initialMs: 20, maxMs: 200 },
-    specs: specsWithTeardown(calls),
   });
   await chat.adapter.start();
   await chat.ddp.ready();

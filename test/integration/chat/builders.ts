@@ -1,6 +1,8 @@
-import { commandSpecs } from '../../../core/commands/definitions.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import type { CommandSpec } from '../../../core/commands/types.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';
+
+const commandSpecs = createRegistry();
 
 export const CHAT_CONFIG_YAML = `
 bot: { defaultEnvironment: prod, cliUser: cli-admin }

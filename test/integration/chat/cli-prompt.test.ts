@@ -65,10 +65,10 @@ rocketchat: { url: "${rc.url}", userId: ${bot.user._id}, token: { env: RC_TOKEN 
 `);
     const calls: string[] = [];
     const specs = specsWithTeardown(calls);
-    svc = await startChat(botDeps, { env: { RC_TOKEN: bot.token }, specs, promptPollMs: 30, promptGraceMs: 0 });
+    svc = await startChat({ ...botDeps, registry: specs }, { env: { RC_TOKEN: bot.token }, promptPollMs: 30, promptGraceMs: 0 });
     await svc.wiring!.ddp.ready();
 
-    const asked = await execute('teardown --env prod --reason "credit ends"', cli, cliDeps, specs);
+    const asked = await execute('teardown --env prod --reason "credit ends"', cli, { ...cliDeps, registry: specs });
     const runId = (asked.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
     const prompts = () => rc!.inRoom(room._id).filter((m) => m.msg.startsWith(`:warning: Approval needed for run ${runId}:`));
     await until(() => prompts().length > 0);
@@ -104,9 +104,9 @@ email:
   linkSecret: { env: LINK_SECRET }
 `);
     const specs = specsWithTeardown([]);
-    svc = await startChat(botDeps, { env: { RC_TOKEN: bot.token, SMTP_PASSWORD: smtp.password!, LINK_SECRET: 'link-secret-for-tests' }, specs, promptPollMs: 30, promptGraceMs: 0, mailMs: 30 });
+    svc = await startChat({ ...botDeps, registry: specs }, { env: { RC_TOKEN: bot.token, SMTP_PASSWORD: smtp.password!, LINK_SECRET: 'link-secret-for-tests' }, promptPollMs: 30, promptGraceMs: 0, mailMs: 30 });
 
-    const asked = await execute('teardown --env prod', cli, cliDeps, specs);
+    const asked = await execute('teardown --env prod', cli, { ...cliDeps, registry: specs });
     const runId = (asked.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
     const mailsTo = async (address: string) =>
       ((await (await fetch(`${smtp.apiUrl}/messages`)).json()) as MailSummary[]).filter((m) => m.to.some((t) => t.address === address) && m.subject.includes(`run ${runId}`));

@@ -43,9 +43,9 @@ rocketchat: { url: "${rc.url}", userId: ${bot.user._id}, token: { env: RC_TOKEN 
 `;
     const deps = { ...testDeps({ config: testConfig(yaml) }), now: () => new Date() };
     const specs = specsWithTeardown([]);
-    chat = wireChat(deps, { url: rc.url, userId: bot.user._id, token: bot.token, rooms: ['ops'], prefix: 'aks', graceMs: 0, progressIntervalMs: 20, specs });
+    chat = wireChat({ ...deps, registry: specs }, { url: rc.url, userId: bot.user._id, token: bot.token, rooms: ['ops'], prefix: 'aks', graceMs: 0, progressIntervalMs: 20 });
     await chat.adapter.resolveRooms();
-    app = buildApp({ deps, rocketchat: { secret: SECRET, delivery: chat.delivery, launcher: chat.launcher, specs } });
+    app = buildApp({ deps: { ...deps, registry: specs }, rocketchat: { secret: SECRET, delivery: chat.delivery, launcher: chat.launcher } });
     await app.listen({ host: '127.0.0.1', port: 0 });
     rc.installAksApp({ botUrl: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, secret: SECRET });
 

@@ -62,13 +62,13 @@ email:
     for (const u of ['alice', 'erin']) rc.addUser(u);
     const roomId = rc.addRoom('ops')._id;
     const bot = rc.addUser('aks-bot', { roles: ['bot'] });
-    chat = wireChat(deps, {
+    chat = wireChat({ ...deps, registry: specs }, {
       url: rc.url, userId: bot.user._id, token: bot.token, rooms: ['ops'], prefix: 'aks', graceMs: 0, progressIntervalMs: 20,
-      backoff: { initialMs: 20, maxMs: 100 }, specs, links: { secret: LINK_SECRET, publicUrl: 'http://bot.test' },
+      backoff: { initialMs: 20, maxMs: 100 }, links: { secret: LINK_SECRET, publicUrl: 'http://bot.test' },
     });
     await chat.adapter.start();
     await chat.ddp.ready();
-    const app = buildApp({ deps, rocketchat: { linkSecret: LINK_SECRET, launcher: chat.launcher, specs } });
+    const app = buildApp({ deps: { ...deps, registry: specs }, rocketchat: { linkSecret: LINK_SECRET, launcher: chat.launcher } });
     const mailer = new OutboxMailer({ store: deps.store, transport: smtpTransport(deps.config.email!.smtp, smtp.password), from: 'aks-bot@example.test', log: deps.log, now: () => new Date() });
     const botMsgs = () => rc.inRoom(roomId).filter((m) => m.u.username === 'aks-bot');
 
@@ -82,8 +82,8 @@ email:
     await rc.stop();
 
     // Run 2 is requested outside chat; its prompt can only go by email, one personal mail per approver who may decide.
-    const reply = await execute('teardown --env prod --reason second', { actor: 'alice', source: 'cli' }, deps, specs);
-    await chat.adapter.announceApproval(reply);
+    const reply = await execute('teardown --env prod --reason second', { actor: 'alice', source: 'cli' }, { ...deps, registry: specs });
+    await chat.adapter.announceApproval((reply.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId);
     expect(await mailer.drain()).toBe(1);
     const mail = await mailTo(`erin-${tag}@example.test`, 'Approval needed: run 2');
     expect(mail.text).toContain('1. back up prod');

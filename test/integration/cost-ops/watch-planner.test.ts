@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import { createLogger } from '../../../core/log/logger.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { openSqliteStore } from '../../../core/store/sqlite.js';
@@ -49,7 +50,7 @@ environments:
     const store = openSqliteStore({ path: ':memory:' });
     const redactor = new Redactor();
     const logs = new MemoryStream();
-    const deps = { config, store, log: createLogger({ level: 'info', redactor, destination: logs }), redactor, now: () => NOW };
+    const deps = { config, store, log: createLogger({ level: 'info', redactor, destination: logs }), redactor, now: () => NOW, registry: createRegistry() };
     const watch = startWatch(deps, { azureFor: azureAccessFactory(fakeCredential()) });
     try {
       await watch.runPlanner();

@@ -14,6 +14,7 @@ import { SUB, cluster, vsSubscription, fakeArmEnvironmentsYaml } from '../../fak
 import { startFakeArm, type FakeArm } from '../../fakes/arm/server.js';
 import { EMAIL_CONFIG_YAML, MemoryStream, testConfig } from '../../helpers/deps.js';
 import { codeOf, fakeCredential } from '../../helpers/errors.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 
 /**
  * The scheduler's health job against the FAKE ARM through the unmodified SDKs: Enabled → Disabled → Enabled with the
@@ -51,7 +52,7 @@ async function tickAfterRestart(minutes: number) {
   const logs = new MemoryStream();
   const redactor = new Redactor();
   const store = openSqliteStore({ path: join(dir, 'state.sqlite') });
-  const deps = { config: testConfig(yaml), store, log: createLogger({ level: 'info', redactor, destination: logs }), redactor, now: () => at(minutes), azureFor: azureAccessFactory(credential) };
+  const deps = { config: testConfig(yaml), store, log: createLogger({ level: 'info', redactor, destination: logs }), redactor, now: () => at(minutes), registry: createRegistry(), azureFor: azureAccessFactory(credential) };
   try {
     return { result: await healthTick('prod', deps), logs: logs.text };
   } finally {
@@ -133,7 +134,7 @@ describe('the scheduler health job drives the recovery policy', () => {
   it('skips environments without Azure access and survives an Azure outage without changing state', async () => {
     const store = openSqliteStore({ path: ':memory:' });
     const redactor = new Redactor();
-    const deps = { config: testConfig(yaml), store, log: createLogger({ level: 'silent', redactor }), redactor, now: () => at(0), azureFor: azureAccessFactory(credential) };
+    const deps = { config: testConfig(yaml), store, log: createLogger({ level: 'silent', redactor }), redactor, now: () => at(0), registry: createRegistry(), azureFor: azureAccessFactory(credential) };
     expect(await healthTick('local', deps)).toEqual({ environment: 'local', skipped: 'no Azure access configured' });
     arm.inject({ method: 'GET', path: /\/subscriptions\/[^/]+$/i, status: 503, times: 100 });
     const r = await healthTick('prod', deps);
@@ -150,7 +151,7 @@ describe('the scheduler health job drives the recovery policy', () => {
     const store = openSqliteStore({ path: ':memory:' });
     const redactor = new Redactor();
     const logs = new MemoryStream();
-    const deps = { config: testConfig(`${yaml}\n`.replace('watch:\n', 'watch:\n  enabled: false\n')), store, log: createLogger({ level: 'debug', redactor, destination: logs }), redactor, now: () => at(0) };
+    const deps = { config: testConfig(`${yaml}\n`.replace('watch:\n', 'watch:\n  enabled: false\n')), store, log: createLogger({ level: 'debug', redactor, destination: logs }), redactor, now: () => at(0), registry: createRegistry() };
     const a = startWatch(deps, { azureFor: azureAccessFactory(credential) });
     const b = startWatch(deps, { azureFor: azureAccessFactory(credential) });
     arm.requests.length = 0;

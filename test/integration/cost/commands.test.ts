@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { commandSpecs } from '../../../core/commands/definitions.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import { execute } from '../../../core/commands/dispatch.js';
 import { makeCostHandler } from '../../../core/commands/handlers/cost.js';
 import { makeStatusHandler } from '../../../core/commands/handlers/status.js';
@@ -12,6 +12,8 @@ import { testConfig, testDeps } from '../../helpers/deps.js';
 import { fakeCredential } from '../../helpers/errors.js';
 import { SUB, agentPool, cluster, dailyCosts, vsSubscription, fakeArmEnvironmentsYaml } from '../../fakes/arm/builders.js';
 import { startFakeArm, type FakeArm } from '../../fakes/arm/server.js';
+
+const commandSpecs = createRegistry();
 
 /** `cost` and `status` through the command registry, the ARM client module and the FAKE ARM (unmodified SDKs). */
 const credential = fakeCredential();
@@ -60,7 +62,7 @@ beforeEach(() => {
 describe('cost', () => {
   it('reports cost against the credit, the projection, and fires the due alerts once', async () => {
     const deps = testDeps({ config: testConfig(configYaml), now: NOW });
-    const reply = await execute('cost --env prod', cli, deps, specs);
+    const reply = await execute('cost --env prod', cli, { ...deps, registry: specs });
     expect(reply.ok).toBe(true);
     expect(reply.text).toContain('$120.00 of the $150.00 credit used (80.0 %) in the billing period 2026-11-14 → 2026-12-14');
     expect(reply.text).toContain('Remaining: $20.00 after a $10.00 safety margin');
@@ -77,7 +79,7 @@ describe('cost', () => {
       'cost:prod:2026-11-14:lead:5',
       'cost:prod:2026-11-14:lead:3',
     ]);
-    const again = await execute('cost --env prod', cli, deps, specs);
+    const again = await execute('cost --env prod', cli, { ...deps, registry: specs });
     expect((again.data as { alerts: { fired: string[] } }).alerts.fired).toEqual([]);
     const queued = await deps.store.claimDueNotifications(NOW, 50);
     expect(queued).toHaveLength(4);
@@ -87,7 +89,7 @@ describe('cost', () => {
   it('says plainly when the environment has no Azure access configured', async () => {
     const deps = testDeps({ config: testConfig(configYaml), now: NOW });
     const before = arm.requests.length;
-    const reply = await execute('cost --env local', cli, deps, commandSpecs);
+    const reply = await execute('cost --env local', cli, { ...deps, registry: commandSpecs });
     expect(reply.ok).toBe(false);
     expect(reply.code).toBe('AKS_AZURE_NOT_CONFIGURED');
     expect(reply.text).toContain('has no Azure access configured');
@@ -97,7 +99,7 @@ describe('cost', () => {
   it('turns an Azure outage into a coded error after the retries', async () => {
     arm.inject({ path: /costmanagement/i, status: 500, times: 100 });
     const deps = testDeps({ config: testConfig(configYaml), now: NOW });
-    const reply = await execute('cost --env prod', cli, deps, specs);
+    const reply = await execute('cost --env prod', cli, { ...deps, registry: specs });
     expect(reply.code).toBe('AKS_AZURE_REQUEST_FAILED');
     expect(reply.text).not.toMatch(/at .*\.js:\d+/); // no stack trace in chat
     // the answer came after every read settled: no query is still retrying behind it
@@ -114,7 +116,7 @@ describe('cost plan', () => {
     arm.setCosts(SUB, dailyCosts('2026-11-14', 12, () => 7));
     arm.setForecastDailyUsd(SUB, 7);
     const deps = testDeps({ config: testConfig(configYaml), now: NOW });
-    const reply = await execute('cost plan --env prod', cli, deps, specs);
+    const reply = await execute('cost plan --env prod', cli, { ...deps, registry: specs });
     expect(reply.ok).toBe(true);
     if (process.env.SHOW_OUTPUT) console.log(reply.text);
     expect(reply.text).toContain('prod: credit planner for the billing period 2026-11-14 → 2026-12-14');
@@ -132,13 +134,13 @@ describe('cost plan', () => {
     expect(data.plan.policies).toHaveLength(3);
     // Read-only: 56 % used would fire the 50 % alert under plain `cost`.
     expect(await deps.store.claimDueNotifications(NOW, 50)).toHaveLength(0);
-    const report = await execute('cost --env prod', cli, deps, specs);
+    const report = await execute('cost --env prod', cli, { ...deps, registry: specs });
     expect((report.data as { alerts: { fired: string[] } }).alerts.fired).toContain('cost:prod:2026-11-14:threshold:50');
   });
 
   it('rejects a view that is neither report nor plan, asking Azure nothing', async () => {
     const before = arm.requests.length;
-    const reply = await execute('cost forecast --env prod', cli, testDeps({ config: testConfig(configYaml), now: NOW }), specs);
+    const reply = await execute('cost forecast --env prod', cli, { ...testDeps({ config: testConfig(configYaml), now: NOW }), registry: specs });
     expect(reply.code).toBe('AKS_INVALID_ARGUMENTS');
     expect(reply.text).toContain('report, plan');
     expect(arm.requests.length).toBe(before);
@@ -147,7 +149,7 @@ describe('cost plan', () => {
 
 describe('status', () => {
   it('shows subscription and cluster state', async () => {
-    const reply = await execute('status --env prod', cli, testDeps({ config: testConfig(configYaml), now: NOW }), specs);
+    const reply = await execute('status --env prod', cli, { ...testDeps({ config: testConfig(configYaml), now: NOW }), registry: specs });
     expect(reply.ok).toBe(true);
     expect(reply.text).toContain('Subscription Visual Studio Enterprise: Enabled, spending limit On, offer MSDN_2014-09-01.');
     expect(reply.text).toContain('Cluster aks: Succeeded, power Running, Kubernetes 1.32.7.');
@@ -158,17 +160,17 @@ describe('status', () => {
   it('explains a disabled subscription with a Failed cluster', async () => {
     arm.setSubscription(SUB, vsSubscription({ state: 'Disabled' }));
     arm.setCluster(SUB, 'rg-c', 'aks', cluster({ provisioningState: 'Failed', powerState: 'Stopped' }));
-    const reply = await execute('status --env prod', cli, testDeps({ config: testConfig(configYaml), now: NOW }), specs);
+    const reply = await execute('status --env prod', cli, { ...testDeps({ config: testConfig(configYaml), now: NOW }), registry: specs });
     expect(reply.text).toContain('Disabled');
     expect(reply.text).toContain('re-enables when the next billing period starts (2026-12-14)');
     expect(reply.text).toContain('nothing can be done until the subscription is enabled again');
     const deps = testDeps({ config: testConfig(configYaml), now: NOW });
-    const first = await execute('status --env prod', cli, deps, specs);
+    const first = await execute('status --env prod', cli, { ...deps, registry: specs });
     expect((first.data as { environments: { alerts: { fired: string[] } }[] }).environments[0]?.alerts.fired).toEqual([
       'health:prod:2026-11-14:subscription:Disabled',
       'health:prod:2026-11-14:cluster:Failed',
     ]);
-    const second = await execute('status --env prod', cli, deps, specs); // the scheduler runs it again
+    const second = await execute('status --env prod', cli, { ...deps, registry: specs }); // the scheduler runs it again
     expect((second.data as { environments: { alerts: { fired: string[] } }[] }).environments[0]?.alerts.fired).toEqual([]);
     const mails = await deps.store.claimDueNotifications(NOW, 10);
     expect(mails.map((m) => m.subject)).toEqual(['[aks-bot] prod: the Azure subscription is Disabled', '[aks-bot] prod: the AKS cluster is Failed']);
@@ -176,10 +178,10 @@ describe('status', () => {
 
   it('says when the cluster is gone, and keeps the subscription line when the cluster read fails', async () => {
     arm.setCluster(SUB, 'rg-c', 'aks', undefined);
-    let reply = await execute('status --env prod', cli, testDeps({ config: testConfig(configYaml), now: NOW }), specs);
+    let reply = await execute('status --env prod', cli, { ...testDeps({ config: testConfig(configYaml), now: NOW }), registry: specs });
     expect(reply.text).toContain('Cluster aks: not present (torn down or never created).');
     arm.inject({ path: /managedclusters/i, status: 200, rawBody: '{"name": 5}', times: 1 });
-    reply = await execute('status --env prod', cli, testDeps({ config: testConfig(configYaml), now: NOW }), specs);
+    reply = await execute('status --env prod', cli, { ...testDeps({ config: testConfig(configYaml), now: NOW }), registry: specs });
     expect(reply.ok).toBe(true);
     expect(reply.text).toContain('Subscription Visual Studio Enterprise: Enabled');
     expect(reply.text).toContain('Cluster: could not be read — AKS_AZURE_RESPONSE_INVALID');
@@ -187,7 +189,7 @@ describe('status', () => {
 
   it('lists every environment without --env, saying which have no Azure access', async () => {
     const cfg = testConfig(configYaml.replace('bot: { defaultEnvironment: prod }', 'bot: {}'));
-    const reply = await execute('status', cli, testDeps({ config: cfg, now: NOW }), specs);
+    const reply = await execute('status', cli, { ...testDeps({ config: cfg, now: NOW }), registry: specs });
     expect(reply.text).toContain('prod:');
     expect(reply.text).toContain('local: The environment local has no Azure access configured');
   });

@@ -7,7 +7,7 @@ import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decideRun } from '../../../core/engine/approvals.js';
 import { runApproved } from '../../../core/engine/run-approved.js';
-import { commandSpecs } from '../../../core/commands/definitions.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import { execute } from '../../../core/commands/dispatch.js';
 import { costRecommendHandlers } from '../../../core/commands/handlers/cost-recommend.js';
 import type { CommandSpec } from '../../../core/commands/types.js';
@@ -21,6 +21,8 @@ import { startFakeArm, type FakeArm } from '../../fakes/arm/server.js';
 import { TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
 import { fakeCredential } from '../../helpers/errors.js';
 import { useSandbox } from '../../sandbox/use.js';
+
+const commandSpecs = createRegistry();
 
 /**
  * `cost recommend` and `cost apply` end to end through the command registry: Azure is the FAKE ARM (no real one can
@@ -157,14 +159,14 @@ beforeEach(() => {
 const cli = (actor: string) => ({ actor, source: 'cli' as const });
 
 async function recommendations(): Promise<Recommendation[]> {
-  const r = await execute('cost recommend --env prod', cli('carol'), deps, specs);
+  const r = await execute('cost recommend --env prod', cli('carol'), { ...deps, registry: specs });
   expect(r).toMatchObject({ ok: true });
   return (r.data as { recommendations: Recommendation[] }).recommendations;
 }
 
 describe('cost recommend', () => {
   it('finds the orphaned disk and the leftover IP, advises on the pool and VM size, and leaves the protected alone', async () => {
-    const r = await execute('cost recommend --env prod', cli('carol'), deps, specs);
+    const r = await execute('cost recommend --env prod', cli('carol'), { ...deps, registry: specs });
     expect(r.ok).toBe(true);
     const data = r.data as { recommendations: Recommendation[]; kept: { resourceId: string; reason: string }[] };
     const byKind = Object.fromEntries(data.recommendations.map((x) => [`${x.kind}:${x.resourceName}`, x]));
@@ -183,7 +185,7 @@ describe('cost recommend', () => {
 
   it('says so when the cluster is torn down, and still recommends on what is left', async () => {
     arm.setCluster(SUB, 'rg-c', 'aks', undefined);
-    const r = await execute('cost recommend --env prod', cli('carol'), deps, specs);
+    const r = await execute('cost recommend --env prod', cli('carol'), { ...deps, registry: specs });
     expect(r.text).toMatch(/cluster does not exist/);
     const recs = (r.data as { recommendations: Recommendation[] }).recommendations;
     expect(recs.map((x) => `${x.kind}:${x.resourceName}:${x.apply.automatic}`).sort()).toEqual(['disk-orphaned:mongo-data:false', 'disk-orphaned:old-restore:true', 'ip-unassociated:pip-leftover:true']);
@@ -194,7 +196,7 @@ describe('cost recommend', () => {
     arm.inject({ path: /Microsoft\.Compute\/disks$/, status: 429, retryAfterSeconds: 0, times: 1 });
     expect((await recommendations()).length).toBe(4);
     arm.inject({ path: /publicIPAddresses$/, status: 200, rawBody: '{"value":[{"name":1}]}', times: 1 });
-    const r = await execute('cost recommend --env prod', cli('carol'), deps, specs);
+    const r = await execute('cost recommend --env prod', cli('carol'), { ...deps, registry: specs });
     expect(r).toMatchObject({ ok: false, code: 'AKS_AZURE_RESPONSE_INVALID' });
     expect(r.text).toMatch(/GET public IP addresses/);
   });
@@ -204,7 +206,7 @@ describe('cost apply', () => {
   it('dry run shows exactly what would change and changes nothing', async () => {
     const disk = (await recommendations()).find((x) => x.kind === 'disk-orphaned')!;
     arm.requests.length = 0;
-    const r = await execute(`cost apply --env prod --id ${disk.id} --dry-run`, cli('bob'), deps, specs);
+    const r = await execute(`cost apply --env prod --id ${disk.id} --dry-run`, cli('bob'), { ...deps, registry: specs });
     expect(r.ok).toBe(true);
     expect(r.text).toContain(`DELETE ${rid('rg-x', 'Microsoft.Compute/disks', 'old-restore')}`);
     expect(r.text).toContain('nothing changed');
@@ -214,11 +216,11 @@ describe('cost apply', () => {
 
   it('deletes the orphaned disk only after an approval, and audits it', async () => {
     const disk = (await recommendations()).find((x) => x.kind === 'disk-orphaned')!;
-    const asked = await execute(`cost apply --env prod --id ${disk.id}`, cli('bob'), deps, specs);
+    const asked = await execute(`cost apply --env prod --id ${disk.id}`, cli('bob'), { ...deps, registry: specs });
     const runId = (asked.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
     expect(arm.inventory.disk(SUB, 'rg-x', 'old-restore')).toBeDefined();
-    await decideRun({ runId, decision: 'approved', actor: 'alice', via: 'cli' }, deps, specs);
-    const out = await runApproved(runId, deps, specs);
+    await decideRun({ runId, decision: 'approved', actor: 'alice', via: 'cli' }, { ...deps, registry: specs });
+    const out = await runApproved(runId, { ...deps, registry: specs });
     expect(out).toMatchObject({ ok: true });
     expect(out.text).toMatch(/Applied disk-orphaned-/);
     expect(arm.inventory.disk(SUB, 'rg-x', 'old-restore')).toBeUndefined();
@@ -228,13 +230,13 @@ describe('cost apply', () => {
 
   it('waits its turn: refused while another run holds the environment, and nothing is deleted', async () => {
     const disk = (await recommendations()).find((x) => x.kind === 'disk-orphaned')!;
-    const asked = await execute(`cost apply --env prod --id ${disk.id}`, cli('bob'), deps, specs);
+    const asked = await execute(`cost apply --env prod --id ${disk.id}`, cli('bob'), { ...deps, registry: specs });
     const runId = (asked.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
-    await decideRun({ runId, decision: 'approved', actor: 'alice', via: 'cli' }, deps, specs);
+    await decideRun({ runId, decision: 'approved', actor: 'alice', via: 'cli' }, { ...deps, registry: specs });
     expect(await deps.store.acquireLease('lifecycle:prod', 'run 999 (teardown by alice)', 60_000, deps.now())).toBe(true);
     arm.requests.length = 0;
     try {
-      const out = await runApproved(runId, deps, specs);
+      const out = await runApproved(runId, { ...deps, registry: specs });
       expect(out.ok).toBe(false);
       expect(out.text).toMatch(/AKS_ENVIRONMENT_BUSY/);
       expect(out.text).toContain('run 999 (teardown by alice)');
@@ -248,13 +250,13 @@ describe('cost apply', () => {
 
   it('refuses when the disk got attached between the request and the approval', async () => {
     const disk = (await recommendations()).find((x) => x.kind === 'disk-orphaned')!;
-    const asked = await execute(`cost apply --env prod --id ${disk.id}`, cli('bob'), deps, specs);
+    const asked = await execute(`cost apply --env prod --id ${disk.id}`, cli('bob'), { ...deps, registry: specs });
     const runId = (asked.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
     const d = arm.inventory.disk(SUB, 'rg-x', 'old-restore')!;
     d.state = 'Attached';
     d.managedBy = '/subscriptions/x/virtualMachines/vm-1';
-    await decideRun({ runId, decision: 'approved', actor: 'alice', via: 'cli' }, deps, specs);
-    const out = await runApproved(runId, deps, specs);
+    await decideRun({ runId, decision: 'approved', actor: 'alice', via: 'cli' }, { ...deps, registry: specs });
+    const out = await runApproved(runId, { ...deps, registry: specs });
     expect(out.ok).toBe(false);
     expect(out.text).toMatch(/AKS_RECOMMENDATION_CHANGED/);
     expect(out.text).toMatch(/now Attached/);
@@ -266,10 +268,10 @@ describe('cost apply', () => {
     arm.inventory.setDisk(SUB, { name: 'premium-fresh', resourceGroup: 'rg-d', location: 'westeurope', sku: 'Premium_LRS', sizeGb: 64, state: 'Unattached', timeCreated: '2026-11-01T00:00:00Z' });
     const rec = (await recommendations()).find((x) => x.kind === 'disk-premium')!;
     expect(rec.apply).toEqual({ automatic: true, action: 'set-disk-sku', toSku: 'StandardSSD_LRS' });
-    const asked = await execute(`cost apply --env prod --id ${rec.id}`, cli('bob'), deps, specs);
+    const asked = await execute(`cost apply --env prod --id ${rec.id}`, cli('bob'), { ...deps, registry: specs });
     const runId = (asked.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
-    await decideRun({ runId, decision: 'approved', actor: 'alice', via: 'cli' }, deps, specs);
-    expect(await runApproved(runId, deps, specs)).toMatchObject({ ok: true });
+    await decideRun({ runId, decision: 'approved', actor: 'alice', via: 'cli' }, { ...deps, registry: specs });
+    expect(await runApproved(runId, { ...deps, registry: specs })).toMatchObject({ ok: true });
     expect(arm.inventory.disk(SUB, 'rg-d', 'premium-fresh')?.sku).toBe('StandardSSD_LRS');
   });
 
@@ -282,10 +284,10 @@ describe('cost apply', () => {
     expect(recs.filter((x) => x.kind === 'snapshot-old').map((x) => x.resourceName)).toEqual(['snap-sep']);
     for (const kind of ['snapshot-old', 'ip-unassociated']) {
       const rec = recs.find((x) => x.kind === kind)!;
-      const asked = await execute(`cost apply --env prod --id ${rec.id}`, cli('bob'), deps, specs);
+      const asked = await execute(`cost apply --env prod --id ${rec.id}`, cli('bob'), { ...deps, registry: specs });
       const runId = (asked.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
-      await decideRun({ runId, decision: 'approved', actor: 'alice', via: 'cli' }, deps, specs);
-      expect(await runApproved(runId, deps, specs)).toMatchObject({ ok: true });
+      await decideRun({ runId, decision: 'approved', actor: 'alice', via: 'cli' }, { ...deps, registry: specs });
+      expect(await runApproved(runId, { ...deps, registry: specs })).toMatchObject({ ok: true });
     }
     expect(arm.inventory.snapshot(SUB, 'rg-d', 'snap-sep')).toBeUndefined();
     expect(arm.inventory.snapshot(SUB, 'rg-d', 'snap-oct')).toBeDefined();
@@ -296,7 +298,7 @@ describe('cost apply', () => {
   it('refuses at request time when the disk changed since "cost recommend" (resized)', async () => {
     const disk = (await recommendations()).find((x) => x.kind === 'disk-orphaned')!;
     arm.inventory.disk(SUB, 'rg-x', 'old-restore')!.sizeGb = 256;
-    const r = await execute(`cost apply --env prod --id ${disk.id} --dry-run`, cli('bob'), deps, specs);
+    const r = await execute(`cost apply --env prod --id ${disk.id} --dry-run`, cli('bob'), { ...deps, registry: specs });
     expect(r).toMatchObject({ ok: false, code: 'AKS_RECOMMENDATION_CHANGED' });
     expect(r.text).toMatch(/256 GiB; the current recommendation for it is disk-orphaned-/);
   });
@@ -304,7 +306,7 @@ describe('cost apply', () => {
   it('refuses the durable ingress IP even with a hand-made id', async () => {
     const { resourceHash } = await import('../../../core/recommendations/types.js');
     const id = `ip-unassociated-${resourceHash(rid('rg-d', 'Microsoft.Network/publicIPAddresses', 'pip-ingress'))}-0000`;
-    const r = await execute(`cost apply --env prod --id ${id}`, cli('bob'), deps, specs);
+    const r = await execute(`cost apply --env prod --id ${id}`, cli('bob'), { ...deps, registry: specs });
     expect(r).toMatchObject({ ok: false, code: 'AKS_RECOMMENDATION_PROTECTED' });
     expect(r.text).toMatch(/durable resource group/);
     expect(arm.inventory.publicIp(SUB, 'rg-d', 'pip-ingress')).toBeDefined();
@@ -315,7 +317,7 @@ describe('cost apply', () => {
     ['an id nothing matches', async () => 'disk-orphaned-00000000-0000', 'AKS_RECOMMENDATION_NOT_FOUND'],
     ['a malformed id', async () => '../etc', 'AKS_INVALID_ARGUMENTS'],
   ])('refuses %s before asking for an approval', async (_what, id, code) => {
-    const r = await execute(`cost apply --env prod --id ${await id()}`, cli('bob'), deps, specs);
+    const r = await execute(`cost apply --env prod --id ${await id()}`, cli('bob'), { ...deps, registry: specs });
     expect(r).toMatchObject({ ok: false, code });
     expect(await deps.store.listApprovals({ status: 'pending' })).toEqual([]);
   });

@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../../../bot/chat/delivery.js';
 import { RunLauncher } from '../../../core/engine/launcher.js';
 import { renderProgress } from '../../../bot/chat/progress.js';
-import { commandSpecs } from '../../../core/commands/definitions.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import type { CommandSpec } from '../../../core/commands/types.js';
 import type { RunRecord, StepRecord } from '../../../core/store/types.js';
 import { testDeps } from '../../helpers/deps.js';
+import { ChatProgressReporter } from '../../../bot/chat/progress.js';
+
+const commandSpecs = createRegistry();
 
 /** A chat that takes `editMs` per edit and records when each edit started and ended. */
 function slowChat(editMs: number) {
@@ -56,7 +59,7 @@ describe('the launcher shows a run\'s live progress in its message', () => {
     const secret = 'hunter2-secret-value';
     deps.redactor.add(secret);
     const chat = slowChat(80);
-    const launcher = new RunLauncher({ deps, delivery: chat.delivery, roomId: 'ops', graceMs: 0, progressIntervalMs: 10, specs: specsReporting(600, secret) });
+    const launcher = new RunLauncher({ deps: { ...deps, registry: specsReporting(600, secret) }, reporter: new ChatProgressReporter(chat.delivery, deps.store, { roomId: 'ops' }, deps.now), graceMs: 0, progressIntervalMs: 10 });
     const run = await deps.store.createRun({ environment: 'prod', command: 'backup run', source: 'chat', requestedBy: 'bob', status: 'queued' });
     launcher.backgroundRuns('#ops').start(run.id, 2);
     await launcher.idle();

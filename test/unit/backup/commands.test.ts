@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { execute } from '../../../core/commands/dispatch.js';
-import { commandSpecs } from '../../../core/commands/definitions.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import type { CommandSpec } from '../../../core/commands/types.js';
 import { testConfig, testDeps, TEST_CONFIG_YAML } from '../../helpers/deps.js';
+
+const commandSpecs = createRegistry();
 
 const cli = { actor: 'cli-admin', source: 'cli' } as const;
 
@@ -61,7 +63,7 @@ describe('the scheduled prune with backup.retention.unattended', () => {
 
   it('runs without an approval when the scheduler asks', async () => {
     pruned.length = 0;
-    const reply = await execute('backup prune --env prod', scheduler, testDeps({ config: config(true) }), specs);
+    const reply = await execute('backup prune --env prod', scheduler, { ...testDeps({ config: config(true) }), registry: specs });
     expect(reply).toMatchObject({ ok: true, text: 'pruned' });
     expect(pruned).toEqual(['scheduler:prod']);
   });
@@ -69,15 +71,15 @@ describe('the scheduled prune with backup.retention.unattended', () => {
   it('still asks for an approval when a person asks, and when the setting is off', async () => {
     pruned.length = 0;
     const deps = testDeps({ config: config(true) });
-    const byHand = await execute('backup prune --env prod', { actor: 'bob', source: 'chat' }, deps, specs);
+    const byHand = await execute('backup prune --env prod', { actor: 'bob', source: 'chat' }, { ...deps, registry: specs });
     expect(byHand.data).toMatchObject({ awaitingApproval: { plan: ['delete 2 expired sets'] } });
-    const off = await execute('backup prune --env prod', scheduler, testDeps({ config: config(false) }), specs);
+    const off = await execute('backup prune --env prod', scheduler, { ...testDeps({ config: config(false) }), registry: specs });
     expect(off.data).toMatchObject({ awaitingApproval: {} });
     expect(pruned).toEqual([]);
   });
 
   it('does not make other destructive commands unattended', async () => {
-    const reply = await execute('restore mongo --env prod --backup 20261126T020000Z-abc123', { ...scheduler, actor: 'cli-admin' }, testDeps({ config: config(true) }), specs);
+    const reply = await execute('restore mongo --env prod --backup 20261126T020000Z-abc123', { ...scheduler, actor: 'cli-admin' }, { ...testDeps({ config: config(true) }), registry: specs });
     expect(reply.data).toMatchObject({ awaitingApproval: {} });
   });
 });

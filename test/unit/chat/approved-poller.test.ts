@@ -5,6 +5,7 @@ import { RunLauncher } from '../../../core/engine/launcher.js';
 import { execute } from '../../../core/commands/dispatch.js';
 import type { CommandSpec } from '../../../core/commands/types.js';
 import { movableDeps, specsWithTeardown } from '../../integration/chat/builders.js';
+import { ChatProgressReporter } from '../../../bot/chat/progress.js';
 
 // The poller that starts runs approved outside this bot ("approve N" from the CLI, another bot process), with
 // the in-memory store. Two launchers on one store stand for two bot processes.
@@ -20,17 +21,18 @@ function setup() {
 }
 
 function launcherFor(deps: Deps, specs: readonly CommandSpec[], holder: string, graceMs = 0): RunLauncher {
-  return new RunLauncher({ deps, delivery: new Delivery(undefined, deps), roomId: '', graceMs, progressIntervalMs: 1_000, specs, holder });
+  const withSpecs = { ...deps, registry: specs };
+  return new RunLauncher({ deps: withSpecs, reporter: new ChatProgressReporter(new Delivery(undefined, withSpecs), deps.store, { roomId: '' }, deps.now), graceMs, progressIntervalMs: 1_000, holder });
 }
 
 async function requested(deps: Deps, specs: readonly CommandSpec[]): Promise<number> {
-  const reply = await execute('teardown --env prod --reason "credit ends"', cli('alice'), deps, specs);
+  const reply = await execute('teardown --env prod --reason "credit ends"', cli('alice'), { ...deps, registry: specs });
   return (reply.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
 }
 
 async function approved(deps: Deps, specs: readonly CommandSpec[]): Promise<number> {
   const runId = await requested(deps, specs);
-  expect(await execute(`approve ${runId}`, cli('erin'), deps, specs)).toMatchObject({ ok: true });
+  expect(await execute(`approve ${runId}`, cli('erin'), { ...deps, registry: specs })).toMatchObject({ ok: true });
   return runId;
 }
 
@@ -43,7 +45,7 @@ describe('findApprovedUnstarted', () => {
   ])('$name → found: $found', async ({ decide, waitMs, found }) => {
     const { deps, specs, advance } = setup();
     const runId = await requested(deps, specs);
-    if (decide) expect(await execute(`${decide} ${runId}`, cli('erin'), deps, specs)).toMatchObject({ ok: true });
+    if (decide) expect(await execute(`${decide} ${runId}`, cli('erin'), { ...deps, registry: specs })).toMatchObject({ ok: true });
     advance(waitMs);
     const runs = await findApprovedUnstarted(deps, 10_000);
     expect(runs).toEqual(found ? [{ runId, plannedSteps: 2 }] : []);

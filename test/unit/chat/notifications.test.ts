@@ -64,20 +64,20 @@ describe('enqueueCostAlerts with a chart', () => {
   });
 });
 
-describe('Delivery.promptApproval', () => {
+describe('Delivery.ensureApprovalPrompt', () => {
   it('sends a prompt once per approval, whoever asks; gives the claim back when it could go nowhere', async () => {
     const deps = testDeps({ config: testConfig(`${TEST_CONFIG_YAML}${EMAIL}`) });
     const run = await deps.store.createRun({ environment: 'prod', command: 'teardown', source: 'cli', requestedBy: 'alice', status: 'awaiting-approval' });
     const approval = await deps.store.createApproval({ runId: run.id, environment: 'prod', requestedBy: 'alice', plan: '1. x', expiresAt: new Date(deps.now().getTime() + 60_000) });
     const delivery = new Delivery(undefined, deps);
-    expect(await delivery.promptApproval('', 'prompt', run, approval, 'admin')).toEqual({ via: 'email' });
-    expect(await delivery.promptApproval('', 'prompt', run, approval, 'admin')).toEqual({ via: 'none' });
+    expect(await delivery.ensureApprovalPrompt('', run.id)).toEqual({ via: 'email' });
+    expect(await delivery.ensureApprovalPrompt('', run.id)).toEqual({ via: 'none' });
     expect(await deps.store.getApprovalPrompt(approval.id)).toMatchObject({ via: 'email' });
 
     const quiet = testDeps(); // neither chat nor email configured
     const r2 = await quiet.store.createRun({ environment: 'prod', command: 'teardown', source: 'cli', requestedBy: 'alice', status: 'awaiting-approval' });
     const a2 = await quiet.store.createApproval({ runId: r2.id, environment: 'prod', requestedBy: 'alice', plan: '1. x', expiresAt: new Date(quiet.now().getTime() + 60_000) });
-    expect(await new Delivery(undefined, quiet).promptApproval('', 'prompt', r2, a2, 'admin')).toEqual({ via: 'none' });
+    expect(await new Delivery(undefined, quiet).ensureApprovalPrompt('', r2.id)).toEqual({ via: 'none' });
     expect(await quiet.store.getApprovalPrompt(a2.id)).toBeUndefined();
     expect((await quiet.store.listUnpromptedApprovals(quiet.now())).map((a) => a.id)).toEqual([a2.id]);
   });

@@ -130,7 +130,7 @@ describe('App handlers with fake accessors', () => {
 describe('App → bot', () => {
   it('the bot accepts what the App signs, and refuses it replayed', async () => {
     const deps = testDeps({ config: testConfig(CHAT_CONFIG_YAML), now });
-    const app = buildApp({ deps, rocketchat: { secret: settings.secret, specs: specsWithTeardown([]) } });
+    const app = buildApp({ deps: { ...deps, registry: specsWithTeardown([]) }, rocketchat: { secret: settings.secret } });
     const plan = planCommand(settings, { args: ['teardown', '--env', 'prod'], username: 'alice', roles: ['admin'], roomId: 'r1' }, now);
     if (plan.kind !== 'forward') throw new Error('expected a request');
     const inject = () => app.inject({ method: 'POST', url: new URL(plan.request.url).pathname, headers: plan.request.headers, payload: plan.request.content });

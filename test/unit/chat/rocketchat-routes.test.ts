@@ -20,7 +20,7 @@ rocketchat:
 function setup(opts: { now?: Date } = {}) {
   const deps = testDeps({ config: testConfig(RC_YAML), ...(opts.now ? { now: opts.now } : {}) });
   const calls: string[] = [];
-  const app = buildApp({ deps, rocketchat: { env: { RC_APP_SECRET: SECRET }, specs: specsWithTeardown(calls) } });
+  const app = buildApp({ deps: { ...deps, registry: specsWithTeardown(calls) }, rocketchat: { env: { RC_APP_SECRET: SECRET } } });
   const send = (path: string, body: unknown, o: { secret?: string; ts?: number; nonce?: string; raw?: string } = {}) => {
     const raw = o.raw ?? JSON.stringify(body);
     const ts = String(o.ts ?? Math.floor(deps.now().getTime() / 1000));

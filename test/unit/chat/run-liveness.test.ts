@@ -55,10 +55,10 @@ describe('interrupted runs', () => {
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     const specs = specsWithTeardown([], { gate });
-    const reply = await execute('teardown --env prod --reason "credit ends"', { actor: 'alice', source: 'cli' }, deps, specs);
+    const reply = await execute('teardown --env prod --reason "credit ends"', { actor: 'alice', source: 'cli' }, { ...deps, registry: specs });
     const runId = (reply.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
-    expect(await execute(`approve ${runId}`, { actor: 'erin', source: 'cli' }, deps, specs)).toMatchObject({ ok: true });
-    const done = runApproved(runId, deps, specs);
+    expect(await execute(`approve ${runId}`, { actor: 'erin', source: 'cli' }, { ...deps, registry: specs })).toMatchObject({ ok: true });
+    const done = runApproved(runId, { ...deps, registry: specs });
     while ((await deps.store.getRun(runId))?.status !== 'running' || !(await deps.store.listSteps(runId)).length) await new Promise((r) => setTimeout(r, 5));
     expect(await deps.store.getLease(runAliveLease(runId))).toBeDefined();
     open();

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildProgram, CommanderError } from '../../../bot/cli/program.js';
-import { commandSpecs } from '../../../core/commands/definitions.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import { commandKey } from '../../../core/commands/registry.js';
+
+const commandSpecs = createRegistry();
 
 const stateDir = mkdtempSync(join(tmpdir(), 'aks-cli-'));
 const state = join(stateDir, 'state.sqlite');
@@ -21,7 +23,7 @@ function cli(...args: string[]) {
 
 function helpOf(argv: string[]): string {
   let out = '';
-  const program = buildProgram(() => undefined);
+  const program = buildProgram(commandSpecs, () => undefined);
   const capture = (cmd: typeof program): void => {
     cmd.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
     cmd.commands.forEach((c) => capture(c as typeof program));

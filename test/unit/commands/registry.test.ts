@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { commandSpecs } from '../../../core/commands/definitions.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import { parseCommandText, validateCommand } from '../../../core/commands/parse.js';
 import { allFlags, argsSchema, commandHelp, commandKey, overviewHelp } from '../../../core/commands/registry.js';
 import { ROLES } from '../../../core/config/schema.js';
 import { testConfig } from '../../helpers/deps.js';
+
+const commandSpecs = createRegistry();
 
 const REQUIRED = ['status', 'backup run', 'backup list', 'backup verify', 'backup drill', 'backup prune', 'snapshot', 'teardown', 'recreate', 'restore', 'health', 'secrets sync', 'secrets push', 'cost', 'cost recommend', 'cost apply', 'schedule', 'approve', 'deny', 'runs', 'help'];
 
@@ -20,7 +22,7 @@ describe('command registry', () => {
     expect(argsSchema(spec).shape).toBeDefined();
     // exactly one of: a handler, or the reason it is not available
     expect(Boolean(spec.handler)).not.toBe(Boolean(spec.unavailable));
-    const parsed = parseCommandText(spec.example);
+    const parsed = parseCommandText(spec.example, commandSpecs);
     expect(parsed.spec).toBe(spec);
     expect(() => validateCommand(parsed, testConfig())).not.toThrow();
     const help = commandHelp(spec);
@@ -34,7 +36,7 @@ describe('command registry', () => {
   });
 
   it('lists every command with an example in the overview', () => {
-    const text = overviewHelp('/aks ');
+    const text = overviewHelp('/aks ', commandSpecs);
     for (const spec of commandSpecs) {
       expect(text).toContain(commandKey(spec));
       expect(text).toContain(`/aks ${spec.example}`);
@@ -44,7 +46,7 @@ describe('command registry', () => {
 
 describe('parse and validate', () => {
   const config = testConfig();
-  const parse = (text: string) => validateCommand(parseCommandText(text), config);
+  const parse = (text: string) => validateCommand(parseCommandText(text, commandSpecs), config);
 
   it.each([
     ['nonsense', 'AKS_UNKNOWN_COMMAND', /Commands:/],
@@ -95,6 +97,6 @@ environments:
   a: { azure: { subscriptionId: 11111111-2222-3333-4444-555555555555, location: x, durableResourceGroup: d, clusterResourceGroup: c, clusterName: k }, credit: { monthlyUsd: 100 } }
   b: { azure: { subscriptionId: 11111111-2222-3333-4444-555555555555, location: x, durableResourceGroup: d, clusterResourceGroup: c, clusterName: k }, credit: { monthlyUsd: 100 } }
 `);
-    expect(() => validateCommand(parseCommandText('backup run'), noDefault)).toThrow(/--env is required/);
+    expect(() => validateCommand(parseCommandText('backup run', commandSpecs), noDefault)).toThrow(/--env is required/);
   });
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { commandSpecs } from '../../../core/commands/definitions.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import type { Reply } from '../../../core/commands/dispatch.js';
 import type { CommandSpec } from '../../../core/commands/types.js';
 import { buildApp } from '../../../bot/server/app.js';
 import { money } from '../../../bot/server/emergency-teardown.js';
 import { EMAIL_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
 import { MemoryReader } from '../cost/fake-reader.js';
+
+const commandSpecs = createRegistry();
 
 /** budgetWebhook.emergencyTeardown: after the cost check, an alert at or above the threshold asks for a teardown. */
 const SUB = '11111111-2222-3333-4444-555555555555';
@@ -50,7 +52,7 @@ function specsWithStandIn(ran: string[]): CommandSpec[] {
 }
 
 function setup(policy: string, opts: { specs?: CommandSpec[]; roles?: string } = {}) {
-  const deps = testDeps({ config: testConfig(yaml(policy, opts.roles)), now: NOW });
+  const deps = testDeps({ config: testConfig(yaml(policy, opts.roles)), now: NOW, ...(opts.specs ? { registry: opts.specs } : {}) });
   const reader = new MemoryReader();
   reader.setDaily('2026-11-01', 19, () => 6); // $114 of $150: 76 % of the credit
   const checks: Promise<void>[] = [];
@@ -61,7 +63,7 @@ function setup(policy: string, opts: { specs?: CommandSpec[]; roles?: string } =
       env: { BUDGET_SECRET: 'hook-secret-123' },
       readerFor: async () => reader,
       onCheck: (p) => checks.push(p),
-      emergency: { onReply: (r) => void replies.push(r), ...(opts.specs ? { specs: opts.specs } : {}) },
+      emergency: { onReply: (r) => void replies.push(r) },
     },
   });
   const deliver = async (body: unknown) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandSpecs } from '../../../core/commands/definitions.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import type { Reply } from '../../../core/commands/dispatch.js';
 import type { CommandDeps, CommandSpec } from '../../../core/commands/types.js';
 import type { ClusterInfo } from '../../../core/clients/arm/types.js';
@@ -7,6 +7,8 @@ import { plannerTick, recreateIfDue, teardownIfDue, type PlanMemory, type Planne
 import { specsWithTeardown } from '../../integration/chat/builders.js';
 import { EMAIL_CONFIG_YAML, TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
 import { MemoryReader } from '../cost/fake-reader.js';
+
+const commandSpecs = createRegistry();
 
 /** The credit planner as the scheduler runs it: plan, announce once, and at the planned time ask the registry. */
 const NOW = new Date('2026-11-20T12:00:00Z');
@@ -35,9 +37,10 @@ function setup(opts: { yaml?: string; teardown?: boolean; cluster?: ClusterInfo 
   const plans: PlanMemory = new Map();
   const pd = (): PlannerDeps => ({
     ...deps,
+    registry: specsWith(opts.teardown ?? false, backups),
     plans,
     azureFor: async (env) => (env === 'prod' ? { reader, writer: { reconcileCluster: async () => 'Succeeded' } } : undefined),
-    hooks: { specs: specsWith(opts.teardown ?? false, backups), onReply: (r) => void replies.push(r) },
+    hooks: { onReply: (r) => void replies.push(r) },
   });
   const notifications = async () => (await base.store.claimDueNotifications(new Date('2027-01-01T00:00:00Z'), 200)).map((n) => ({ key: n.dedupeKey, body: n.body }));
   return { deps: base, pd, plans, reader, replies, backups, notifications, setNow: (d: Date) => (now = d) };

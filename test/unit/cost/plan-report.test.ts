@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { commandSpecs } from '../../../core/commands/definitions.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 import { parseCommandText, validateArgs } from '../../../core/commands/parse.js';
 import { runCostCheck } from '../../../core/cost/check.js';
 import { chartInputFromReport, formatPlanReport } from '../../../core/cost/plan-report.js';
 import { openSqliteStore } from '../../../core/store/sqlite.js';
 import { testConfigWithEmail, testDeps } from '../../helpers/deps.js';
 import { MemoryReader } from './fake-reader.js';
+
+const commandSpecs = createRegistry();
 
 const config = testConfigWithEmail();
 

@@ -5,6 +5,7 @@ import { helpHandler } from '../../../core/commands/handlers/help.js';
 import { parseCommandText } from '../../../core/commands/parse.js';
 import { commandKey } from '../../../core/commands/registry.js';
 import { testDeps } from '../../helpers/deps.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 
 describe('cost has a plain form and subcommands', () => {
   it.each([
@@ -14,7 +15,7 @@ describe('cost has a plain form and subcommands', () => {
     ['cost recommend --env prod', 'cost recommend', { env: 'prod' }],
     ['cost apply --env prod --id disk-orphaned-1a2b3c4d-5e6f --dry-run', 'cost apply', { id: 'disk-orphaned-1a2b3c4d-5e6f', dryRun: true }],
   ])('%j is %s', (text, key, raw) => {
-    const parsed = parseCommandText(text);
+    const parsed = parseCommandText(text, createRegistry());
     expect(commandKey(parsed.spec)).toBe(key);
     expect(parsed.raw).toMatchObject(raw);
   });
@@ -50,7 +51,7 @@ describe('the CLI keeps both forms', () => {
     [['cost', 'apply', '--id', 'disk-orphaned-1a2b3c4d-5e6f', '--dry-run'], ['cost', 'apply', '--id', 'disk-orphaned-1a2b3c4d-5e6f', '--dry-run']],
   ])('aks-bot %j selects %j', (argv, tokens) => {
     let got: string[] = [];
-    buildProgram((sel) => {
+    buildProgram(createRegistry(), (sel) => {
       got = sel.tokens;
     }).parse(['node', 'aks-bot', ...argv]);
     expect(got).toEqual(tokens);

@@ -5,28 +5,29 @@ import { loadConfigFile } from '../../../core/config/load.js';
 import { execute, type Reply } from '../../../core/commands/dispatch.js';
 import { EMAIL_CONFIG_YAML, TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
 import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../integration/chat/builders.js';
+import { createRegistry } from '../../../core/commands/definitions.js';
 
 const withSchedules = (yaml: string) => testConfig(`${TEST_CONFIG_YAML}\nschedules:\n${yaml}`);
 
 describe('scheduler', () => {
   it('refuses at boot a schedule whose command would not parse or validate', () => {
     const config = withSchedules(`  - { name: typo, cron: "0 2 * * *", command: "backup runn --env prod" }\n  - { name: env, cron: "0 3 * * *", command: "backup run --env qa" }`);
-    expect(() => validateSchedules(config)).toThrow(/schedules\.0\.command \("backup runn --env prod"\).*Unknown command.*schedules\.1\.command.*no environment "qa"/);
+    expect(() => validateSchedules(config, createRegistry())).toThrow(/schedules\.0\.command \("backup runn --env prod"\).*Unknown command.*schedules\.1\.command.*no environment "qa"/);
   });
 
   it('refuses at boot a schedule whose identity has no role for its command, naming the role to add', () => {
     const config = withSchedules(`  - { name: nightly, cron: "0 2 * * *", command: "backup run --env prod" }`);
-    expect(() => validateSchedules(config)).toThrow(
+    expect(() => validateSchedules(config, createRegistry())).toThrow(
       /schedules\.0 \("nightly"\): "scheduler:nightly" may not run "backup run", which needs the operator role; list "scheduler:nightly" under access\.roles\.operator/,
     );
     const allowed = testConfig(`${TEST_CONFIG_YAML.replace('operator: [bob]', 'operator: [bob, "scheduler:nightly"]')}\nschedules:\n  - { name: nightly, cron: "0 2 * * *", command: "backup run --env prod" }`);
-    expect(() => validateSchedules(allowed)).not.toThrow();
+    expect(() => validateSchedules(allowed, createRegistry())).not.toThrow();
   });
 
   it('every schedule of the documented example configuration may run its command', () => {
     const { config } = loadConfigFile('infrastructure/config/example.yaml', {});
     expect(config.schedules.length).toBeGreaterThan(3);
-    expect(() => validateSchedules(config)).not.toThrow();
+    expect(() => validateSchedules(config, createRegistry())).not.toThrow();
   });
 
   it('runs each schedule through the registry as the scheduler, audited like any other source', async () => {
@@ -69,7 +70,7 @@ schedules:
     it('gets the reply of a scheduled destructive command that now waits for approval', async () => {
       const { deps, specs } = setup();
       const seen: { reply: Reply; name: string }[] = [];
-      const reply = await runSchedule(nightly, deps, { specs, onReply: (r, s) => void seen.push({ reply: r, name: s.name }) });
+      const reply = await runSchedule(nightly, { ...deps, registry: specs }, { onReply: (r, s) => void seen.push({ reply: r, name: s.name }) });
       expect(seen).toHaveLength(1);
       expect(seen[0]).toMatchObject({ name: 'nightly', reply: { ok: true, data: { awaitingApproval: { plan: ['back up prod', 'destroy the cluster layer'] } } } });
       expect(seen[0]!.reply).toBe(reply);
@@ -79,8 +80,7 @@ schedules:
 
     it('a failing hook is logged and never breaks the schedule', async () => {
       const { deps, specs } = setup();
-      const reply = await runSchedule(nightly, deps, {
-        specs,
+      const reply = await runSchedule(nightly, { ...deps, registry: specs }, {
         onReply: async () => {
           throw new Error('chat exploded');
         },
@@ -151,7 +151,7 @@ schedules:
 
     it('a destructive command waiting for approval is announced by its prompt only', async () => {
       const deps = testDeps({ config: testConfig(`${CHAT_CONFIG_YAML.replace('admin: [alice, erin]', 'admin: [alice, erin, "scheduler:nightly"]')}\n${CHAT}`) });
-      const reply = await runSchedule({ name: 'nightly', command: 'teardown --env prod --reason "night"' }, deps, { specs: specsWithTeardown([]) });
+      const reply = await runSchedule({ name: 'nightly', command: 'teardown --env prod --reason "night"' }, { ...deps, registry: specsWithTeardown([]) });
       expect(reply.data).toMatchObject({ awaitingApproval: {} });
       expect(await pending(deps)).toEqual([]);
     });
