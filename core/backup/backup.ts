@@ -15,20 +15,27 @@ import type { BackupDeps } from './types.js';
  * gunzipped copy) → SHA-256 → AES-256-GCM chunks → Blob block upload, no temp file and constant memory; then the
  * manifest, last. The database is read once, by mongodump. Any failure removes the archive blob and writes no
  * manifest, so a set either is complete or does not look like one.
+ *
+ * `signal` is the run's: aborting it stops mongodump (its whole process group, or the pod exec) and the upload,
+ * and the backup fails with AKS_BACKUP_ABORTED once mongodump is gone (docs/child-processes.md).
  */
-export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): Promise<ManifestV2> {
+export async function runBackup(deps: BackupDeps, opts: { id?: string; signal?: AbortSignal } = {}): Promise<ManifestV2> {
   const { settings, container, log } = deps;
   const startedAt = deps.now();
   const id = opts.id ?? newBackupId(startedAt, randomBytes(3).toString('hex'));
   const archiveName = archiveBlobName(deps.prefix, id);
   const blob = container.getBlockBlobClient(archiveName);
   const abort = new AbortController();
+  const cancel = () => abort.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) cancel();
+  opts.signal?.addEventListener('abort', cancel, { once: true });
   let dump: Awaited<ReturnType<typeof deps.tools.dump>> | undefined;
 
   await deps.tools.checkCredentials(deps.environment);
   log.info({ backupId: id, environment: deps.environment }, 'backup started');
   try {
-    const mongodump = await deps.tools.version();
+    abort.signal.throwIfAborted();
+    const mongodump = await deps.tools.version(abort.signal);
     // Without --oplog, mongodump copies collections one by one, so a write during the dump could leave the archive
     // matching no single moment. The check is deliberately cheap (document counts from collection metadata before
     // and after; the full before/after content read it replaces doubled the backup's time): it catches documents
@@ -39,6 +46,7 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): P
 
     const progress = progressReporter('dump', deps.onProgress);
     const encryptor = await createEncryptor({ backupId: id, keys: deps.keys, chunkSize: settings.chunkSize });
+    abort.signal.throwIfAborted();
     dump = await deps.tools.dump({ database: settings.database, oplog: settings.oplog, signal: abort.signal, onLine: progress.line });
     const plain = hashTap((n) => progress.bytes(n));
     const cipher = hashTap();
@@ -97,12 +105,21 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string } = {}): P
     log.info({ backupId: id, bytes: manifest.archive.plaintext.bytes, encrypted: manifest.archive.ciphertext.bytes }, 'backup finished');
     return manifest;
   } catch (err) {
+    const cancelled = opts.signal?.aborted === true;
     abort.abort();
     dump?.kill('SIGKILL');
+    // a failed pipeline destroyed stdout already; one that never started did not, and an unread pipe would hold
+    // the exit back. `done` settles once mongodump's process group is empty, so no dump outlives the error below.
+    dump?.stdout?.destroy();
+    await dump?.done.catch(() => undefined);
     await blob.deleteIfExists().catch(() => undefined);
-    log.warn({ backupId: id, err }, 'backup failed; archive removed, no manifest written');
+    log.warn({ backupId: id, err, cancelled }, 'backup failed; archive removed, no manifest written');
+    // cancelled: whatever broke first (the tool's exit, the upload, the pipeline) is a consequence, not the cause
+    if (cancelled) throw new AppError('AKS_BACKUP_ABORTED', { backupId: id, reason: 'it was cancelled' }, { cause: err });
     if (isAppError(err)) throw err;
     throw new AppError('AKS_BACKUP_ABORTED', { backupId: id, reason: reasonOf(err) }, { cause: err });
+  } finally {
+    opts.signal?.removeEventListener('abort', cancel);
   }
 }
 

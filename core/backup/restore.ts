@@ -22,7 +22,7 @@ export interface VerifyResult {
  * authenticates, the plaintext hashes as recorded. Reads the whole archive once and keeps nothing, unless a restore
  * passes a spool to keep the ciphertext it read.
  */
-export async function verifyBackup(deps: BackupDeps, id: string, known?: Manifest, spool?: Spool): Promise<VerifyResult> {
+export async function verifyBackup(deps: BackupDeps, id: string, known?: Manifest, spool?: Spool, opts: { signal?: AbortSignal } = {}): Promise<VerifyResult> {
   const { manifest, blob, etag } = await openArchive(deps, id, known);
   // sizes and digests are compared after the stream: authenticating first names the damage precisely
   // (truncated, tampered, reordered, from another backup) instead of just "size differs"
@@ -30,8 +30,8 @@ export async function verifyBackup(deps: BackupDeps, id: string, known?: Manifes
   const cipher = hashTap((n) => progress.bytes(n));
   const decrypt = createDecryptor({ expectedBackupId: id, keys: deps.keys });
   const plain = hashTap();
-  const download = await blob.download(0, undefined, { conditions: { ifMatch: etag } });
-  await pipeline(download.readableStreamBody as NodeJS.ReadableStream, spool?.tap() ?? new PassThrough(), cipher, decrypt, plain, discard());
+  const download = await blob.download(0, undefined, { conditions: { ifMatch: etag }, abortSignal: opts.signal });
+  await pipeline(download.readableStreamBody as NodeJS.ReadableStream, spool?.tap() ?? new PassThrough(), cipher, decrypt, plain, discard(), signalOption(opts.signal));
   progress.done();
   checkDigests(id, manifest, cipher.digest(), plain.digest());
   return { manifest, etag, chunks: decrypt.progress().chunks };
@@ -74,16 +74,17 @@ export interface RestoreResult {
  * the database is left empty as it was. This reads the archive once instead of twice.
  *
  * Either way the restored database is then compared with the manifest's counts and hashes. Any mismatch fails
- * loudly.
+ * loudly. `signal` is the run's: aborting it stops the reads and mongorestore (docs/child-processes.md); a one-pass
+ * restore then drops what it restored, as after any failure.
  */
-export async function restoreBackup(deps: BackupDeps, id: string, target?: Partial<RestoreTarget>, opts: { requireDigests?: boolean } = {}): Promise<RestoreResult> {
+export async function restoreBackup(deps: BackupDeps, id: string, target?: Partial<RestoreTarget>, opts: { requireDigests?: boolean; signal?: AbortSignal } = {}): Promise<RestoreResult> {
   const listed = await readManifest(deps.container, deps.prefix, id);
   const database = target?.database ?? listed.mongo.database;
   const emptyTarget = deps.inspector.isEmpty ? await deps.inspector.isEmpty(database) : false;
   const spool = emptyTarget ? undefined : await openSpool(deps.settings.restoreSpool, listed.archive.ciphertext.bytes, deps.log);
   const keys = unwrapOnce(deps.keys);
   try {
-    return await restoreFrom({ ...deps, keys }, id, listed, { database, emptyTarget, spool, drop: target?.drop ?? true, requireDigests: opts.requireDigests ?? false });
+    return await restoreFrom({ ...deps, keys }, id, listed, { database, emptyTarget, spool, drop: target?.drop ?? true, requireDigests: opts.requireDigests ?? false, signal: opts.signal });
   } finally {
     keys.clear();
     await spool?.remove();
@@ -94,13 +95,13 @@ async function restoreFrom(
   deps: BackupDeps,
   id: string,
   listed: Manifest,
-  o: { database: string; emptyTarget: boolean; spool: Spool | undefined; drop: boolean; requireDigests: boolean },
+  o: { database: string; emptyTarget: boolean; spool: Spool | undefined; drop: boolean; requireDigests: boolean; signal?: AbortSignal | undefined },
 ): Promise<RestoreResult> {
   const { database, emptyTarget, spool } = o;
   const source = listed.mongo.database;
   const renamed = database !== source;
   const started = Date.now();
-  const { manifest, etag } = emptyTarget ? await openArchive(deps, id, listed) : await verifyBackup(deps, id, listed, spool);
+  const { manifest, etag } = emptyTarget ? await openArchive(deps, id, listed) : await verifyBackup(deps, id, listed, spool, { signal: o.signal });
   const fromSpool = spool?.complete() ?? false;
   // a version 1 manifest's hashes (sorted Extended JSON) are no longer computed: counts only, or no drill at all
   const countsOnly = manifest.manifestVersion === 1;
@@ -119,6 +120,7 @@ async function restoreFrom(
     include: manifest.mongo.oplog ? [`${source}.*`] : [],
     rename: renamed ? { from: `${source}.*`, to: `${database}.*` } : undefined,
     onLine: progress.line,
+    ...(o.signal ? { signal: o.signal } : {}),
   });
   const plain = hashTap((n) => progress.bytes(n));
   const cipher = hashTap();
@@ -129,8 +131,8 @@ async function restoreFrom(
     await deps.inspector.dropDatabase(database).catch((err: unknown) => deps.log.error({ err, database }, 'could not drop the partly restored database'));
   };
   try {
-    const input = fromSpool ? spool!.read() : ((await deps.container.getBlockBlobClient(manifest.archive.blob).download(0, undefined, { conditions: { ifMatch: etag } })).readableStreamBody as NodeJS.ReadableStream);
-    await pipeline(input, cipher, createDecryptor({ expectedBackupId: id, keys: deps.keys }), plain, proc.stdin!);
+    const input = fromSpool ? spool!.read() : ((await deps.container.getBlockBlobClient(manifest.archive.blob).download(0, undefined, { conditions: { ifMatch: etag }, abortSignal: o.signal })).readableStreamBody as NodeJS.ReadableStream);
+    await pipeline(input, cipher, createDecryptor({ expectedBackupId: id, keys: deps.keys }), plain, proc.stdin!, signalOption(o.signal));
     await proc.done;
   } catch (err) {
     proc.kill('SIGKILL');
@@ -185,11 +187,11 @@ export interface DrillOutcome {
  * `backup drill`: restore into a scratch database, compare with the manifest, drop the scratch database whatever
  * happened. Returns the outcome either way so the store can record the evidence; never throws for a failed drill.
  */
-export async function drillBackup(deps: BackupDeps, id: string): Promise<DrillOutcome> {
+export async function drillBackup(deps: BackupDeps, id: string, opts: { signal?: AbortSignal } = {}): Promise<DrillOutcome> {
   const startedAt = deps.now().toISOString();
   const scratch = `drill_${id.replace(/[^A-Za-z0-9]/g, '_')}`.slice(0, 60);
   try {
-    const r = await restoreBackup(deps, id, { database: scratch, drop: true }, { requireDigests: true });
+    const r = await restoreBackup(deps, id, { database: scratch, drop: true }, { requireDigests: true, ...(opts.signal ? { signal: opts.signal } : {}) });
     return {
       result: {
         passed: true,
@@ -220,6 +222,11 @@ function checkDigests(id: string, m: Manifest, cipher: { sha256: string; bytes: 
 
 function mismatch(backupId: string, what: string, found: string | number, expected: string | number): AppError {
   return new AppError('AKS_BACKUP_CHECKSUM_MISMATCH', { backupId, what, found, expected });
+}
+
+/** pipeline()'s options: only a signal that exists, so an unsignalled call is exactly what it was. */
+function signalOption(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
 }
 
 function discard(): Writable {

@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { ExecError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redact.js';
+import { cancelledError, KILL_GRACE_MS, superviseGroup } from './process-group.js';
 
 export interface StreamExecOptions {
   cwd?: string;
@@ -13,8 +14,12 @@ export interface StreamExecOptions {
   stdin?: 'pipe' | 'ignore';
   /** 'pipe' gives a readable `stdout`; 'ignore' discards it. */
   stdout?: 'pipe' | 'ignore';
-  /** Stops the child (SIGTERM) when aborted; `done` then rejects. */
+  /**
+   * The run's signal: aborting stops the child's whole process group (SIGTERM, SIGKILL after `killGraceMs`);
+   * `done` then rejects with AKS_EXEC_FAILED saying it was cancelled.
+   */
   signal?: AbortSignal;
+  killGraceMs?: number;
   /** Called with each stderr line (redacted), e.g. to turn mongodump's progress into events. */
   onStderrLine?: (line: string) => void;
 }
@@ -31,6 +36,7 @@ export interface StreamingProcess {
   readonly pid: number | undefined;
   /** Resolves when the child exits 0; rejects with ExecError otherwise. Never leaves an unhandled rejection. */
   readonly done: Promise<StreamExit>;
+  /** Sends `signal` to the child's whole process group. */
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -42,7 +48,8 @@ const STDERR_KEPT = 4_000;
  * The streaming side of the exec chokepoint (core/exec/exec.ts holds the buffered one): for programs whose output
  * is data, such as `mongodump --archive` to stdout or `mongorestore --archive` from stdin, nothing is buffered
  * beyond the stream's own high-water mark. Same rules: secrets only through env, never argv; failures are
- * ExecError with command, exit code and a redacted stderr tail.
+ * ExecError with command, exit code and a redacted stderr tail. Each child leads its own process group, stopped
+ * with the run (docs/child-processes.md).
  */
 export function createStreamExec(deps: { redactor: Redactor; log: Logger }): StreamExec {
   const { redactor, log } = deps;
@@ -59,7 +66,11 @@ export function createStreamExec(deps: { redactor: Redactor; log: Logger }): Str
       buffer: false,
       reject: false,
       cancelSignal: opts.signal,
+      forceKillAfterDelay: opts.killGraceMs ?? KILL_GRACE_MS,
+      // its own process group: aborting reaches what the tool spawned, and a terminal's Ctrl-C does not
+      detached: true,
     });
+    const group = superviseGroup(child, shown, { signal: opts.signal, graceMs: opts.killGraceMs });
     let tail = '';
     let partial = '';
     child.stderr?.setEncoding('utf8');
@@ -70,12 +81,13 @@ export function createStreamExec(deps: { redactor: Redactor; log: Logger }): Str
       partial = lines.pop() ?? '';
       for (const line of lines) if (line.trim()) opts.onStderrLine(redactor.text(line));
     });
-    const done = child.then((r) => {
+    const done = Promise.all([child, group.ended]).then(([r]) => {
       const stderr = redactor.text(tail).slice(-STDERR_KEPT);
       log.debug({ command: shown, exitCode: r.exitCode, ms: Date.now() - started }, 'exec stream');
       if ((r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(r.originalMessage ?? ''))) {
         throw new ExecError('AKS_EXEC_NOT_FOUND', { command, stderr: '' });
       }
+      if (r.isCanceled) throw cancelledError(shown, stderr, opts.signal);
       if (r.failed || r.exitCode !== 0) {
         throw new ExecError('AKS_EXEC_FAILED', { command: shown, exitCode: r.exitCode ?? -1, stderr });
       }
@@ -88,7 +100,7 @@ export function createStreamExec(deps: { redactor: Redactor; log: Logger }): Str
       stdin: child.stdin ?? null,
       pid: child.pid,
       done,
-      kill: (signal = 'SIGTERM') => void child.kill(signal),
+      kill: (signal = 'SIGTERM') => group.signal(signal),
     };
   };
 }

@@ -53,8 +53,8 @@ export function localMongoTools(deps: {
     restore(opts: RestoreOptions) {
       return run(deps.mongorestore, restoreArgs(opts), true, opts.onLine, opts.signal);
     },
-    async version() {
-      const r = await deps.exec(deps.mongodump, ['--version']);
+    async version(signal?: AbortSignal) {
+      const r = await deps.exec(deps.mongodump, ['--version'], signal ? { signal } : {});
       return /version:\s*(\S+)/.exec(r.stdout)?.[1] ?? r.stdout.split('\n')[0]?.trim() ?? 'unknown';
     },
   };

@@ -220,8 +220,12 @@ export function podExecMongoTools(deps: PodExecToolsDeps): PodMongoTools {
       // the status frame ends stdout; let its last bytes flush before settling
       setImmediate(finish);
     });
+    // Kubernetes has no call that signals an exec'd process: closing the connection is the abort. The runtime then
+    // closes the tool's stdin and stdout, so mongorestore reads an early end and mongodump fails its next write
+    // (docs/child-processes.md).
     const abort = () => socket.close();
-    signal?.addEventListener('abort', abort, { once: true });
+    if (signal?.aborted) abort();
+    else signal?.addEventListener('abort', abort, { once: true });
     void done.finally(() => signal?.removeEventListener('abort', abort)).catch(() => undefined);
 
     const send = (channel: number, data: Buffer) =>

@@ -25,7 +25,8 @@ export interface RestoreOptions {
 /**
  * Where mongodump and mongorestore run. Production runs them inside the MongoDB pod through the Kubernetes exec
  * API (mongo/pod-exec-tools.ts); locally and in tests they are child processes through the exec chokepoint. Either way the
- * archive is a byte stream: dump's stdout, restore's stdin.
+ * archive is a byte stream: dump's stdout, restore's stdin. The `signal` of dump and restore is the run's: aborting
+ * it stops the tool (a local child's whole process group; the pod exec's connection) and its `done` rejects.
  */
 export interface MongoTools {
   readonly kind: 'local' | 'kubernetes';
@@ -35,5 +36,6 @@ export interface MongoTools {
   dump(opts: DumpOptions): Promise<StreamingProcess>;
   /** `mongorestore --archive --gzip` from stdin. */
   restore(opts: RestoreOptions): Promise<StreamingProcess>;
-  version(): Promise<string>;
+  /** The tools' version; `signal` stops the call with its run. */
+  version(signal?: AbortSignal): Promise<string>;
 }
