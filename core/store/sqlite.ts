@@ -7,6 +7,7 @@ import { sqliteApprovalStore } from './sqlite/approvals.js';
 import { sqliteAuditStore } from './sqlite/audit.js';
 import { sqliteBackupSetStore } from './sqlite/backup-sets.js';
 import { sqliteLeaseStore } from './sqlite/leases.js';
+import { sqliteNonceStore } from './sqlite/nonces.js';
 import { sqliteOutboxStore } from './sqlite/outbox.js';
 import { sqliteRecoveryStateStore } from './sqlite/recovery-state.js';
 import { sqliteRunStore } from './sqlite/runs.js';
@@ -75,6 +76,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ...sqliteBackupSetStore(db, clock),
       ...sqliteRecoveryStateStore(db, clock),
       ...sqliteApprovalPromptStore(db, clock, options.approvalPromptClaimTimeoutMs ?? 5 * 60_000),
+      ...sqliteNonceStore(db, clock),
       async close() {
         // Audit entries waiting for their group commit are written before the connection goes.
         if (db.open) flushAudit();

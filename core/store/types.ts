@@ -345,6 +345,18 @@ export interface ApprovalPromptStore {
   listUnpromptedApprovals(createdBefore: Date, now?: Date): Promise<ApprovalRecord[]>;
 }
 
-export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore, BackupSetStore, RecoveryStateStore, ApprovalPromptStore {
+export interface NonceStore {
+  /**
+   * Records a signed request's nonce, live until `expiresAt` inclusive; false when it is already live (a replay).
+   * Deletes the nonces that expired before `now` in the same transaction, so the table holds only live ones.
+   */
+  rememberNonce(nonce: string, expiresAt: Date, now?: Date): Promise<boolean>;
+  /** Deletes nonces that expired before `now`; returns how many. */
+  pruneNonces(now?: Date): Promise<number>;
+  /** How many nonces are stored (live or not yet pruned). */
+  countNonces(): Promise<number>;
+}
+
+export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore, BackupSetStore, RecoveryStateStore, ApprovalPromptStore, NonceStore {
   close(): Promise<void>;
 }
