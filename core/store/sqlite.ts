@@ -65,6 +65,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   try {
     applyMigrations(db, MIGRATIONS, clock);
     const { flush: flushAudit, ...audit } = sqliteAuditStore(db, clock, options.auditGroupCommit ?? true);
+    const { flush: flushNonces, ...nonces } = sqliteNonceStore(db, clock);
     return {
       path: options.path,
       schemaVersion: () => schemaVersion(db),
@@ -76,10 +77,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ...sqliteBackupSetStore(db, clock),
       ...sqliteRecoveryStateStore(db, clock),
       ...sqliteApprovalPromptStore(db, clock, options.approvalPromptClaimTimeoutMs ?? 5 * 60_000),
-      ...sqliteNonceStore(db, clock),
+      ...nonces,
       async close() {
-        // Audit entries waiting for their group commit are written before the connection goes.
+        // Audit entries and nonces waiting for their group commit are written before the connection goes.
         if (db.open) flushAudit();
+        if (db.open) flushNonces();
         if (db.open) db.close();
       },
     };

@@ -11,6 +11,13 @@ describe('request nonces', () => {
     expect(await store.rememberNonce('n-1', at(3_000), at(1_001))).toBe(true);
   });
 
+  it('commits nonces of one event-loop turn together, a nonce twice in the batch fresh only the first time', async () => {
+    const { store } = memoryStore();
+    const results = await Promise.all([store.rememberNonce('b-1', at(1_000), at(0)), store.rememberNonce('b-2', at(1_000), at(0)), store.rememberNonce('b-1', at(1_000), at(0))]);
+    expect(results).toEqual([true, true, false]);
+    expect(await store.countNonces()).toBe(2);
+  });
+
   it('survives a new store handle on the same file', async () => {
     const path = join(tempDir(), 'bot.db');
     const first = fileStore(path);
