@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { signBody } from '../bot/chat/signing.js';
+import { signRequest } from '../bot/chat/signing.js';
 import { buildApp } from '../bot/server/app.js';
 import { createRegistry } from '../core/commands/definitions.js';
 import { createLogger } from '../core/log/logger.js';
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     const ts = String(Math.floor(Date.now() / 1000));
     const nonce = randomBytes(16).toString('hex');
     const start = performance.now();
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-aks-timestamp': ts, 'x-aks-nonce': nonce, 'x-aks-signature': signBody(secret, ts, nonce, body) }, body });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-aks-timestamp': ts, 'x-aks-nonce': nonce, 'x-aks-signature': signRequest(secret, { method: 'POST', path: '/rocketchat/command', timestamp: ts, nonce, body }) }, body });
     await res.text();
     if (res.status !== 200) throw new Error(`status ${res.status}`);
     return performance.now() - start;

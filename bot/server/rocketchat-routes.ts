@@ -8,13 +8,19 @@ import { decideRun } from '../../core/engine/approvals.js';
 import { approvalLinkRoutes } from './approval-link-routes.js';
 import type { Delivery } from '../chat/delivery.js';
 import type { RunLauncher } from '../../core/engine/launcher.js';
-import { NonceCache, verifySignedRequest } from '../chat/signing.js';
+import { verifySignedRequest } from '../chat/signing.js';
 import { execute, type Reply } from '../../core/commands/dispatch.js';
 import type { CommandDeps } from '../../core/commands/types.js';
 
 // POST /rocketchat/command and /rocketchat/interaction: what the Rocket.Chat App forwards (slash command,
-// reaction, button click), HMAC-signed. An App call has about 10 s, so both answer at once; a command that takes
-// longer is acknowledged and its answer posted to the room when it is done.
+// reaction, button click), HMAC-signed over method, path, timestamp, nonce and body (bot/chat/signing.ts). An App
+// call has about 10 s, so both answer at once; a command that takes longer is acknowledged and its answer posted
+// to the room when it is done.
+//
+// Order per request: body read as text → signature, time window and nonce checked (preValidation) → rate limit
+// (preHandler), keyed by the verified user, or by the address while the request is not verified: all App traffic
+// comes from the Rocket.Chat server's one address, so an address bucket would let one user starve everyone →
+// handler. Every failed verification gets the same 401 answer; the reason goes to the log only.
 
 export interface RocketChatRouteExtras {
   /** The shared secret; default: rocketchat.appSecret resolved from `env`. */
@@ -26,7 +32,10 @@ export interface RocketChatRouteExtras {
   readonly launcher?: RunLauncher;
   /** Longest wait for a command before answering "accepted"; default 2 s. */
   readonly ackTimeoutMs?: number;
+  /** How old a request's timestamp may be; default 300 s. */
   readonly windowSeconds?: number;
+  /** How far ahead of the bot's clock a timestamp may be; default 60 s. */
+  readonly skewSeconds?: number;
   /** The approval-link HMAC key; default: email.linkSecret resolved from `env`. */
   readonly linkSecret?: string;
 }
@@ -55,11 +64,14 @@ const interactionBody = z.strictObject({
 
 const STATUS_BY_CODE: Record<string, number> = {
   AKS_SIGNATURE_INVALID: 401,
-  AKS_REQUEST_STALE: 401,
-  AKS_REQUEST_REPLAYED: 409,
   AKS_BAD_REQUEST: 400,
   AKS_NOT_AVAILABLE: 503,
 };
+
+/** Verification failures, shown to the caller as one: which check failed would help a forger, not the App. */
+const UNAUTHENTICATED = new Set(['AKS_SIGNATURE_INVALID', 'AKS_REQUEST_STALE', 'AKS_REQUEST_REPLAYED']);
+
+type Checked = { readonly ok: true; readonly body: { readonly user: { readonly username: string } } } | { readonly ok: false; readonly err: unknown };
 
 export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRouteOptions): Promise<void> {
   const { deps } = opts;
@@ -68,11 +80,19 @@ export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRou
   const secret = opts.secret ?? (ref ? await resolveSecret(ref, { redactor: deps.redactor, ...(opts.env ? { env: opts.env } : {}) }).catch(() => undefined) : undefined);
   const linkRef = deps.config.email?.linkSecret;
   const linkSecret = opts.linkSecret ?? (linkRef ? await resolveSecret(linkRef, { redactor: deps.redactor, ...(opts.env ? { env: opts.env } : {}) }).catch(() => undefined) : undefined);
-  const nonces = new NonceCache();
+  const window = { windowSeconds: opts.windowSeconds ?? 300, skewSeconds: opts.skewSeconds ?? 60 };
+  // What verification found, per request: the rate limit's key and the handler read it.
+  const checked = new WeakMap<FastifyRequest, Checked>();
 
   await app.register(rateLimit, {
     max: rc?.rateLimitPerMinute ?? 120,
     timeWindow: 60_000,
+    // preHandler, not the default onRequest: the key needs the verified body, read after preValidation.
+    hook: 'preHandler',
+    keyGenerator: (req) => {
+      const c = checked.get(req);
+      return c?.ok ? `user:${c.body.user.username}` : `ip:${req.ip}`;
+    },
     errorResponseBuilder: (_req, ctx) => {
       const e = new AppError('AKS_RATE_LIMITED', { seconds: Math.ceil(ctx.ttl / 1000) });
       return { statusCode: 429, ok: false, code: e.code, text: `${e.message} [${e.code}]` };
@@ -82,10 +102,10 @@ export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRou
   // The signature covers the exact bytes sent, so the body is kept as text and parsed only after verification.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  const verified = <S extends z.ZodType>(req: FastifyRequest, schema: S): z.infer<S> => {
+  const verified = async <S extends z.ZodType>(req: FastifyRequest, schema: S): Promise<z.infer<S>> => {
     if (!secret) throw new AppError('AKS_NOT_AVAILABLE', { command: 'Rocket.Chat App requests', reason: 'rocketchat.appSecret is not configured or could not be resolved' });
     const rawBody = typeof req.body === 'string' ? req.body : '';
-    verifySignedRequest({ secret, headers: req.headers, rawBody, now: deps.now(), windowSeconds: opts.windowSeconds ?? 300, nonces });
+    await verifySignedRequest({ secret, method: req.method, path: req.url, headers: req.headers, rawBody, now: deps.now(), ...window, nonces: deps.store });
     let json: unknown;
     try {
       json = JSON.parse(rawBody);
@@ -97,19 +117,28 @@ export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRou
     return parsed.data;
   };
 
+  /** preValidation of a signed route: verifies and records the outcome; the handler answers a failure. */
+  const verify =
+    <S extends z.ZodType<{ user: { username: string } }>>(schema: S) =>
+    async (req: FastifyRequest): Promise<void> => {
+      try {
+        checked.set(req, { ok: true, body: await verified(req, schema) });
+      } catch (err) {
+        checked.set(req, { ok: false, err });
+      }
+    };
+
   const fail = (reply: FastifyReply, err: unknown) => {
-    const shown = toUserFacing(err, deps.log);
-    deps.log.warn({ code: shown.code }, 'rocketchat request refused');
+    const reason = toUserFacing(err, deps.log);
+    const shown = UNAUTHENTICATED.has(reason.code) ? toUserFacing(new AppError('AKS_SIGNATURE_INVALID')) : reason;
+    deps.log.warn({ code: reason.code, route: reply.request.routeOptions.url }, 'rocketchat request refused');
     return reply.code(STATUS_BY_CODE[shown.code] ?? 500).send({ ok: false, code: shown.code, text: deps.redactor.text(formatUserFacing(shown)) });
   };
 
-  app.post('/rocketchat/command', async (req, reply) => {
-    let body: z.infer<typeof commandBody>;
-    try {
-      body = verified(req, commandBody);
-    } catch (err) {
-      return fail(reply, err);
-    }
+  app.post('/rocketchat/command', { preValidation: verify(commandBody) }, async (req, reply) => {
+    const c = checked.get(req);
+    if (!c?.ok) return fail(reply, c?.err ?? new AppError('AKS_SIGNATURE_INVALID'));
+    const body = c.body as z.infer<typeof commandBody>;
     // with a launcher, long work runs as a background run: the App gets "queued as run N — progress in #ops" at once
     const commandDeps = opts.launcher ? { ...deps, background: opts.launcher.backgroundRuns(`#${rc?.rooms[0] ?? 'ops'}`) } : deps;
     const running = execute(body.text, { actor: body.user.username, source: 'rocketchat-app' }, commandDeps).then(async (r) => {
@@ -125,13 +154,10 @@ export async function rocketchatRoutes(app: FastifyInstance, opts: RocketChatRou
     return reply.send(appAnswer(r));
   });
 
-  app.post('/rocketchat/interaction', async (req, reply) => {
-    let body: z.infer<typeof interactionBody>;
-    try {
-      body = verified(req, interactionBody);
-    } catch (err) {
-      return fail(reply, err);
-    }
+  app.post('/rocketchat/interaction', { preValidation: verify(interactionBody) }, async (req, reply) => {
+    const c = checked.get(req);
+    if (!c?.ok) return fail(reply, c?.err ?? new AppError('AKS_SIGNATURE_INVALID'));
+    const body = c.body as z.infer<typeof interactionBody>;
     try {
       const decision = body.action === 'approve' ? 'approved' : 'denied';
       const { run } = await decideRun({ runId: body.runId, decision, actor: body.user.username, via: 'rocketchat-app' }, deps);

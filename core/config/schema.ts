@@ -263,7 +263,7 @@ export const configSchema = z
         progressIntervalSeconds: z.number().int().min(1).max(600).default(5),
         /** Mode app: the App's id (app.json "id"); approval prompts then carry Approve/Deny buttons for it. */
         appId: z.guid({ error: 'expected the App id from bot/rocketchat-app/app.json' }).optional(),
-        /** Requests per minute per client address on /rocketchat/command and /rocketchat/interaction. */
+        /** Requests per minute on /rocketchat/command and /rocketchat/interaction, per verified user (per client address while a request is not verified). */
         rateLimitPerMinute: z.number().int().min(1).max(100_000).default(120),
       })
       .optional(),

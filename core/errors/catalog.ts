@@ -227,8 +227,8 @@ export const errorCatalog = {
     fix: 'Ask an approver with that role, or an admin to grant the role under access.roles.',
   },
   AKS_SIGNATURE_INVALID: {
-    message: 'The request signature is missing or does not match.',
-    fix: 'Set the same shared secret in the Rocket.Chat App settings and in rocketchat.appSecret. Nothing was changed.',
+    message: 'The request is not authenticated: its signature is missing or does not match, its timestamp is outside the accepted window, or it was already used.',
+    fix: 'Set the same shared secret in the Rocket.Chat App settings and in rocketchat.appSecret, install the App version that matches the bot, and keep both clocks in sync (NTP); the bot log names the reason (AKS_REQUEST_STALE, AKS_REQUEST_REPLAYED). Nothing was changed.',
   },
   AKS_REQUEST_STALE: {
     message: 'The request timestamp {timestamp} is more than {windowSeconds} seconds away from the bot\'s clock.',

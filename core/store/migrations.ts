@@ -207,6 +207,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    // Nonces of signed requests (the Rocket.Chat App's), kept until their timestamp leaves the acceptance window,
+    // so a request seen once is refused again even after a restart. Expired rows are deleted on insert; the
+    // index keeps that deletion a range scan.
+    version: 9,
+    name: 'request-nonces',
+    sql: `
+      CREATE TABLE request_nonces (
+        nonce      TEXT PRIMARY KEY CHECK (length(nonce) BETWEEN 1 AND 128),
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX request_nonces_by_expiry ON request_nonces (expires_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

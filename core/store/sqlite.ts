@@ -7,6 +7,7 @@ import { sqliteApprovalStore } from './sqlite/approvals.js';
 import { sqliteAuditStore } from './sqlite/audit.js';
 import { sqliteBackupSetStore } from './sqlite/backup-sets.js';
 import { sqliteLeaseStore } from './sqlite/leases.js';
+import { sqliteNonceStore } from './sqlite/nonces.js';
 import { sqliteOutboxStore } from './sqlite/outbox.js';
 import { sqliteRecoveryStateStore } from './sqlite/recovery-state.js';
 import { sqliteRunMessageStore } from './sqlite/run-messages.js';
@@ -65,6 +66,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   try {
     applyMigrations(db, MIGRATIONS, clock);
     const { flush: flushAudit, ...audit } = sqliteAuditStore(db, clock, options.auditGroupCommit ?? true);
+    const { flush: flushNonces, ...nonces } = sqliteNonceStore(db, clock);
     return {
       path: options.path,
       schemaVersion: () => schemaVersion(db),
@@ -77,9 +79,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ...sqliteRecoveryStateStore(db, clock),
       ...sqliteApprovalPromptStore(db, clock, options.approvalPromptClaimTimeoutMs ?? 5 * 60_000),
       ...sqliteRunMessageStore(db, clock),
+      ...nonces,
       async close() {
-        // Audit entries waiting for their group commit are written before the connection goes.
+        // Audit entries and nonces waiting for their group commit are written before the connection goes.
         if (db.open) flushAudit();
+        if (db.open) flushNonces();
         if (db.open) db.close();
       },
     };

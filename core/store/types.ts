@@ -359,6 +359,18 @@ export interface RunMessageStore {
   recordRunMessage(runId: number, roomId: string, messageId: string, now?: Date): Promise<boolean>;
 }
 
-export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore, BackupSetStore, RecoveryStateStore, ApprovalPromptStore, RunMessageStore {
+export interface NonceStore {
+  /**
+   * Records a signed request's nonce, live until `expiresAt` inclusive; false when it is already live (a replay).
+   * Deletes the nonces that expired before `now` in the same transaction, so the table holds only live ones.
+   */
+  rememberNonce(nonce: string, expiresAt: Date, now?: Date): Promise<boolean>;
+  /** Deletes nonces that expired before `now`; returns how many. */
+  pruneNonces(now?: Date): Promise<number>;
+  /** How many nonces are stored (live or not yet pruned). */
+  countNonces(): Promise<number>;
+}
+
+export interface Store extends RunStore, ApprovalStore, AuditStore, OutboxStore, LeaseStore, BackupSetStore, RecoveryStateStore, ApprovalPromptStore, RunMessageStore, NonceStore {
   close(): Promise<void>;
 }

@@ -32,17 +32,22 @@ export const DENY_EMOJI = ':x:';
 export const ACTION_APPROVE = 'aks-approve';
 export const ACTION_DENY = 'aks-deny';
 
-/** Same scheme as the bot (bot/chat/signing.ts): HMAC-SHA256 over "<timestamp>.<nonce>.<body>". */
-export function sign(secret: string, timestamp: string, nonce: string, body: string): string {
-  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${nonce}.${body}`).digest('hex')}`;
+/**
+ * Same scheme as the bot (bot/chat/signing.ts): HMAC-SHA256 over "v2\n<METHOD>\n<path>\n<timestamp>\n<nonce>\n<body>",
+ * so a signature is good for one route and one body only. `path` is the route (e.g. /rocketchat/command), without
+ * the bot URL's own path: a reverse proxy in front of the bot strips that before the bot sees the request.
+ */
+export function sign(secret: string, method: string, path: string, timestamp: string, nonce: string, body: string): string {
+  return `v2=${createHmac('sha256', secret).update(`v2\n${method.toUpperCase()}\n${path}\n${timestamp}\n${nonce}\n${body}`).digest('hex')}`;
 }
 
+/** A POST to `path` with a fresh nonce; the bot refuses a nonce it has seen, so every call signs a new request. */
 export function signedRequest(settings: AppSettings, path: string, body: unknown, now: Date, nonce = randomBytes(16).toString('hex')): SignedRequest {
   const content = JSON.stringify(body);
   const timestamp = String(Math.floor(now.getTime() / 1000));
   return {
     url: `${settings.botUrl.replace(/\/+$/, '')}${path}`,
-    headers: { 'content-type': 'application/json', 'x-aks-timestamp': timestamp, 'x-aks-nonce': nonce, 'x-aks-signature': sign(settings.secret, timestamp, nonce, content) },
+    headers: { 'content-type': 'application/json', 'x-aks-timestamp': timestamp, 'x-aks-nonce': nonce, 'x-aks-signature': sign(settings.secret, 'POST', path, timestamp, nonce, content) },
     content,
   };
 }

@@ -52,7 +52,12 @@ rocketchat: { url: "${rc.url}", userId: ${bot.user._id}, token: { env: RC_TOKEN 
 
     const click = (username: string) => send(planButton(settings, { actionId: 'aks-approve', value: '1', username }, new Date())!);
     expect((await click('alice')).json()).toMatchObject({ ok: false, code: 'AKS_APPROVAL_SELF' });
-    expect((await click('erin')).json()).toMatchObject({ ok: true, status: 'queued' });
+    const erinClick = planButton(settings, { actionId: 'aks-approve', value: '1', username: 'erin' }, new Date())!;
+    expect((await send(erinClick)).json()).toMatchObject({ ok: true, status: 'queued' });
+    // the same signed click again (a replay): refused as unauthenticated, not answered as a decision
+    const replayed = await send(erinClick);
+    expect(replayed.statusCode).toBe(401);
+    expect(replayed.json()).toMatchObject({ ok: false, code: 'AKS_SIGNATURE_INVALID' });
     await until(async () => (await deps.store.getRun(1))?.status === 'succeeded');
     await chat.launcher.idle();
     expect(calls).toEqual(['teardown prod by alice']);

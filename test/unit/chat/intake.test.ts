@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { extractCommand } from '../../../bot/chat/intake.js';
 import { formatDuration, progressBar, renderProgress } from '../../../bot/chat/progress.js';
 import { MessageTracker } from '../../../bot/chat/rocketchat/stream.js';
-import { NonceCache } from '../../../bot/chat/signing.js';
 import { execute } from '../../../core/commands/dispatch.js';
 import type { RunRecord, StepRecord } from '../../../core/store/types.js';
 import { testDeps } from '../../helpers/deps.js';
@@ -151,14 +150,5 @@ describe('MessageTracker', () => {
     tr.observe(msg({ _id: 'c' }));
     expect(tr.observe(msg({ _id: 'c' }))).toEqual([]);
     expect(tr.observe(msg({ _id: 'a' })).map((e) => e.kind)).toEqual(['message']);
-  });
-});
-
-describe('NonceCache', () => {
-  it('refuses a nonce within its lifetime and forgets it after', () => {
-    const c = new NonceCache();
-    expect(c.remember('n1', 1_000, 0)).toBe(true);
-    expect(c.remember('n1', 1_000, 500)).toBe(false);
-    expect(c.remember('n1', 3_000, 1_500)).toBe(true);
   });
 });

@@ -9,10 +9,12 @@ import {
   planCommand,
   planReaction,
   rolesAllowed,
+  sign,
   type AppSettings,
   type HttpPoster,
   type SettingsReader,
 } from '../../../bot/rocketchat-app/src/logic.js';
+import { signRequest } from '../../../bot/chat/signing.js';
 import { buildApp } from '../../../bot/server/app.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';
 import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../integration/chat/builders.js';
@@ -98,7 +100,7 @@ describe('App handlers with fake accessors', () => {
     expect(posts[0]!.url).toBe('http://bot.test/rocketchat/command');
     expect(posts[0]!.timeout).toBeLessThan(10_000);
     expect(JSON.parse(posts[0]!.content)).toEqual({ text: 'teardown --env prod', user: { username: 'alice', roles: ['admin'] }, roomId: 'r1', threadId: 't1' });
-    expect(posts[0]!.headers['x-aks-signature']).toMatch(/^v1=[0-9a-f]{64}$/);
+    expect(posts[0]!.headers['x-aks-signature']).toMatch(/^v2=[0-9a-f]{64}$/);
     expect(shown).toEqual(['Queued as run 4: it waits for an approval']);
   });
 
@@ -137,9 +139,30 @@ describe('App → bot', () => {
     const res = await inject();
     expect(res.statusCode).toBe(200);
     expect(answerText(res.statusCode, res.body)).toMatch(/^Queued as run 1: it waits for an approval/);
-    expect((await inject()).json()).toMatchObject({ code: 'AKS_REQUEST_REPLAYED' });
+    const replayed = await inject();
+    expect(replayed.statusCode).toBe(401);
+    expect(replayed.json()).toMatchObject({ ok: false, code: 'AKS_SIGNATURE_INVALID' });
     const reaction = planReaction(settings, { reaction: ':white_check_mark:', isReacted: true, messageText: ':warning: Approval needed for run 1: teardown on prod', messageAuthor: 'aks-bot', reactor: 'erin', botUsername: 'aks-bot' }, now)!;
     const decided = await app.inject({ method: 'POST', url: '/rocketchat/interaction', headers: reaction.headers, payload: reaction.content });
     expect(decided.json()).toMatchObject({ ok: true, status: 'queued' });
+  });
+
+  it('signs method, path, timestamp, nonce and body exactly as the bot checks them', () => {
+    const r = { method: 'POST', path: '/rocketchat/interaction', timestamp: '1795694400', nonce: 'abcdefghijklmnop', body: '{"a":1}' };
+    expect(sign(settings.secret, r.method, r.path, r.timestamp, r.nonce, r.body)).toBe(signRequest(settings.secret, r));
+    expect(sign(settings.secret, r.method, '/rocketchat/command', r.timestamp, r.nonce, r.body)).not.toBe(signRequest(settings.secret, r));
+  });
+
+  it('a request the App signed for one route is refused on the other, and nothing is decided', async () => {
+    const deps = testDeps({ config: testConfig(CHAT_CONFIG_YAML), now });
+    const app = buildApp({ deps: { ...deps, registry: specsWithTeardown([]) }, rocketchat: { secret: settings.secret } });
+    const plan = planCommand(settings, { args: ['teardown', '--env', 'prod'], username: 'alice', roles: ['admin'], roomId: 'r1' }, now);
+    if (plan.kind !== 'forward') throw new Error('expected a request');
+    await app.inject({ method: 'POST', url: '/rocketchat/command', headers: plan.request.headers, payload: plan.request.content });
+    const click = planButton(settings, { actionId: ACTION_APPROVE, value: '1', username: 'erin' }, now)!;
+    const moved = await app.inject({ method: 'POST', url: '/rocketchat/command', headers: click.headers, payload: click.content });
+    expect(moved.statusCode).toBe(401);
+    expect(moved.json()).toMatchObject({ ok: false, code: 'AKS_SIGNATURE_INVALID' });
+    expect((await deps.store.getRun(1))?.status).toBe('awaiting-approval');
   });
 });

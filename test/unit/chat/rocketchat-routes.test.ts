@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signBody } from '../../../bot/chat/signing.js';
+import { signRequest } from '../../../bot/chat/signing.js';
 import { buildApp } from '../../../bot/server/app.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';
 import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../integration/chat/builders.js';
@@ -28,7 +28,7 @@ function setup(opts: { now?: Date } = {}) {
     return app.inject({
       method: 'POST',
       url: path,
-      headers: { 'content-type': 'application/json', 'x-aks-timestamp': ts, 'x-aks-nonce': nonce, 'x-aks-signature': signBody(o.secret ?? SECRET, ts, nonce, raw) },
+      headers: { 'content-type': 'application/json', 'x-aks-timestamp': ts, 'x-aks-nonce': nonce, 'x-aks-signature': signRequest(o.secret ?? SECRET, { method: 'POST', path, timestamp: ts, nonce, body: raw }) },
       payload: raw,
     });
   };
@@ -46,8 +46,8 @@ describe('/rocketchat/command and /rocketchat/interaction', () => {
 
   it.each([
     ['a forged signature', { secret: 'wrong-secret' }, 401, 'AKS_SIGNATURE_INVALID'],
-    ['a stale timestamp', { ts: Math.floor(new Date('2026-11-26T11:54:00Z').getTime() / 1000) }, 401, 'AKS_REQUEST_STALE'],
-    ['a timestamp from the future', { ts: Math.floor(new Date('2026-11-26T12:06:00Z').getTime() / 1000) }, 401, 'AKS_REQUEST_STALE'],
+    ['a stale timestamp', { ts: Math.floor(new Date('2026-11-26T11:54:00Z').getTime() / 1000) }, 401, 'AKS_SIGNATURE_INVALID'],
+    ['a timestamp from the future', { ts: Math.floor(new Date('2026-11-26T12:06:00Z').getTime() / 1000) }, 401, 'AKS_SIGNATURE_INVALID'],
     ['a malformed nonce', { nonce: 'short' }, 401, 'AKS_SIGNATURE_INVALID'],
     ['a body that is not JSON', { raw: '{"text": ' }, 400, 'AKS_BAD_REQUEST'],
   ])('refuses %s and changes nothing', async (_name, o, status, code) => {
@@ -64,8 +64,8 @@ describe('/rocketchat/command and /rocketchat/interaction', () => {
     const nonce = randomBytes(12).toString('base64url');
     expect((await command('runs', 'bob', { nonce })).statusCode).toBe(200);
     const again = await command('runs', 'bob', { nonce });
-    expect(again.statusCode).toBe(409);
-    expect(again.json()).toMatchObject({ code: 'AKS_REQUEST_REPLAYED' });
+    expect(again.statusCode).toBe(401);
+    expect(again.json()).toMatchObject({ code: 'AKS_SIGNATURE_INVALID' });
   });
 
   it('refuses a body with unknown or missing fields', async () => {
