@@ -84,8 +84,9 @@ export class OpenApiContract {
           const body = (op.requestBody as Json | undefined)?.content as Record<string, Json> | undefined;
           const responses: Record<string, Json | undefined> = {};
           for (const [status, r] of Object.entries((op.responses ?? {}) as Record<string, Json>)) {
-            const content = r.content as Record<string, Json> | undefined;
-            responses[status] = content?.['application/json']?.schema as Json | undefined;
+            const json = (r.content as Record<string, Json> | undefined)?.['application/json'];
+            const schema = json?.schema as Json | undefined;
+            responses[status] = schema && status.startsWith('2') ? requireDocumented(schema, documentedExamples(raw, status, doc)) : schema;
           }
           const key = `${method.toUpperCase()} ${path}`;
           this.ops.set(key, {
@@ -192,6 +193,45 @@ function multipartSchema(schema: Json): Json {
   const props = (schema.properties ?? {}) as Record<string, Json>;
   const file: Json = { type: 'object', required: ['filename', 'size'], properties: { filename: { type: 'string' }, type: { type: 'string' }, size: { type: 'integer' } } };
   return { ...schema, properties: Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v.format === 'binary' ? { ...file, description: v.description } : v])) };
+}
+
+/**
+ * The JSON examples a response documents (`example` or `examples.*.value`), read before `deref` drops them.
+ */
+function documentedExamples(rawOp: Json, status: string, doc: Json): unknown[] {
+  const r = resolveRef(((rawOp.responses ?? {}) as Record<string, Json>)[status], doc) as Json | undefined;
+  const json = (r?.content as Record<string, Json> | undefined)?.['application/json'];
+  if (!json) return [];
+  if (json.example !== undefined) return [json.example];
+  return Object.values((json.examples ?? {}) as Record<string, Json>).map((e) => (resolveRef(e, doc) as Json).value).filter((v) => v !== undefined);
+}
+
+function resolveRef(node: unknown, doc: Json): unknown {
+  let n = node;
+  for (let i = 0; i < 20 && n && typeof n === 'object' && typeof (n as Json).$ref === 'string'; i++) {
+    let target: unknown = doc;
+    for (const part of ((n as Json).$ref as string).slice(2).split('/')) target = (target as Json)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+    n = target;
+  }
+  return n;
+}
+
+/**
+ * Rocket.Chat's response schemas list properties but mark none required, so an empty object would pass them. A
+ * property the schema lists AND every documented example of that answer carries is what the server sends: the fake
+ * must send it too. Only the top level of the answer: deeper, the examples hold data of their own (a message's
+ * reactions, a room's last message) that no general rule can require.
+ */
+function requireDocumented(schema: Json, examples: unknown[]): Json {
+  const objects = examples.filter((e): e is Json => e !== null && typeof e === 'object' && !Array.isArray(e));
+  if (objects.length === 0 || objects.length !== examples.length) return schema;
+  const props = schema.properties as Record<string, Json> | undefined;
+  const out: Json = { ...schema };
+  if (props) {
+    const always = Object.keys(props).filter((k) => objects.every((o) => k in o));
+    if (always.length) out.required = [...new Set([...((schema.required as string[] | undefined) ?? []), ...always])];
+  }
+  return out;
 }
 
 /** Inlines local `#/...` references; the Rocket.Chat files only reference within the same file. */

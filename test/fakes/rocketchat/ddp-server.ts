@@ -112,13 +112,13 @@ export class DdpServer {
           const resume = (params[0] as { resume?: unknown } | undefined)?.resume;
           const userId = typeof resume === 'string' ? this.hooks.userIdForToken(resume) : undefined;
           if (!userId) {
-            send(ws, { msg: 'result', id, error: { isClientSafe: true, error: 403, reason: "You've been logged out by the server. Please log in again.", errorType: 'Meteor.Error' } });
+            send(ws, { msg: 'result', id, error: meteorError(403, "You've been logged out by the server. Please log in again.") });
           } else {
             conn.userId = userId;
             send(ws, { msg: 'result', id, result: { id: userId, token: resume, tokenExpires: { $date: Date.now() + 86_400_000 }, type: 'resume' } });
           }
         } else {
-          send(ws, { msg: 'result', id, error: { isClientSafe: true, error: 404, reason: `Method '${String(f.method)}' not found`, errorType: 'Meteor.Error' } });
+          send(ws, { msg: 'result', id, error: meteorError(404, `Method '${String(f.method)}' not found`) });
         }
         send(ws, { msg: 'updated', methods: [id] });
         return;
@@ -127,11 +127,11 @@ export class DdpServer {
         const id = String(f.id);
         const params = (f.params ?? []) as unknown[];
         if (f.name !== 'stream-room-messages' || typeof params[0] !== 'string') {
-          send(ws, { msg: 'nosub', id, error: { isClientSafe: true, error: 404, reason: `Subscription '${String(f.name)}' not found`, errorType: 'Meteor.Error' } });
+          send(ws, { msg: 'nosub', id, error: meteorError(404, `Subscription '${String(f.name)}' not found`) });
           return;
         }
         if (!conn.userId) {
-          send(ws, { msg: 'nosub', id, error: { isClientSafe: true, error: 'not-allowed', reason: 'Not allowed', errorType: 'Meteor.Error' } });
+          send(ws, { msg: 'nosub', id, error: meteorError('not-allowed', 'Not allowed') });
           return;
         }
         conn.subs.set(id, params[0]);
@@ -148,6 +148,11 @@ export class DdpServer {
         send(ws, { msg: 'error', reason: 'Bad request', offendingMessage: f });
     }
   }
+}
+
+/** A Meteor.Error as DDP serialises it: the message is "<reason> [<error>]". */
+function meteorError(error: number | string, reason: string): Record<string, unknown> {
+  return { isClientSafe: true, error, reason, message: `${reason} [${error}]`, errorType: 'Meteor.Error' };
 }
 
 function send(ws: WebSocket, frame: Record<string, unknown>): void {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 import { handleSlashCommand } from '../../../bot/rocketchat-app/src/logic.js';
 import { OpenApiContract } from './contract.js';
 import { DdpServer } from './ddp-server.js';
@@ -44,12 +45,15 @@ export class FakeRocketChat {
   private readonly hits = new Map<string, { windowStart: number; count: number }>();
   private server: Server | undefined;
   private port = 0;
+  /** How many of `violations` the per-test guard has already reported (see the afterEach below the class). */
+  reported = 0;
 
   constructor(
     private readonly contract: OpenApiContract = sharedContract(),
     /** Rocket.Chat's default: 10 calls per 60 s per route for users without the bot role. */
     readonly rateLimit = { calls: 10, windowMs: 60_000 },
   ) {
+    live.add(this);
     this.ddp = new DdpServer({
       userIdForToken: (t) => [...this.users.values()].find((u) => u.tokens.has(t))?._id,
       canSee: (_userId, rid) => this.rooms.has(rid),
@@ -219,7 +223,25 @@ export class FakeRocketChat {
         return [200, { status: 'success', data: { authToken: token, userId: u._id, me: { _id: u._id, name: u.name, username: u.username, roles: u.roles, active: true, status: 'online' } } }];
       }
       case 'GET /api/v1/me':
-        return [200, { _id: user!._id, name: user!.name, username: user!.username, roles: user!.roles, active: true, status: 'online', success: true }];
+        // every top-level field the documented answer has (the contract requires them; see requireDocumented)
+        return [
+          200,
+          {
+            _id: user!._id,
+            name: user!.name,
+            emails: [{ address: `${user!.username}@example.test`, verified: true }],
+            status: 'online',
+            statusConnection: 'online',
+            username: user!.username,
+            utcOffset: 0,
+            active: true,
+            roles: user!.roles,
+            settings: { preferences: {} },
+            customFields: {},
+            avatarUrl: `${this.url}/avatar/${user!.username}`,
+            success: true,
+          },
+        ];
       case 'POST /api/v1/chat.postMessage': {
         const room = this.rooms.get(String(b.roomId ?? b.channel));
         if (!room) return bad('The required "roomId" or "channel" param provided does not match any channel', 'error-invalid-channel');
@@ -343,6 +365,23 @@ export class FakeRocketChat {
     res.end(JSON.stringify(body));
   }
 }
+
+/**
+ * Every fake made in this test file. After each test, violations that appeared since the last check and that the
+ * test did not take out itself (a test that provokes one on purpose splices it from `violations`) fail that test,
+ * whether or not the test file asserts `violations`: a request or a response that breaks the contract can never
+ * pass silently. The hook registers on the importing test file (this module is evaluated once per file).
+ */
+const live = new Set<FakeRocketChat>();
+afterEach(() => {
+  const fresh: string[] = [];
+  for (const rc of live) {
+    rc.reported = Math.min(rc.reported, rc.violations.length);
+    fresh.push(...rc.violations.slice(rc.reported));
+    rc.reported = rc.violations.length;
+  }
+  if (fresh.length) throw new Error(`the fake Rocket.Chat saw exchanges that break the Rocket.Chat OpenAPI contract:\n${fresh.join('\n')}`);
+});
 
 let cached: OpenApiContract | undefined;
 /** Loading the YAML takes about a second; one parsed copy per test worker is enough (it is read-only). */

@@ -78,7 +78,15 @@ describe('bot-only mode against the fake Rocket.Chat', () => {
     await startBot();
     const dm = rc.addRoom('aks-bot-bob', 'd');
     const cmd = rc.say('bob', dm._id, 'aks runs');
-    await until(() => rc.inRoom(dm._id).some((m) => m.u.username === 'aks-bot' && m.tmid === cmd._id));
+    const inDm = () => rc.inRoom(dm._id).filter((m) => m.u.username === 'aks-bot');
+    await until(() => inDm().length > 0);
+    await settle();
+    // one answer, in the DM's thread of the command, with what "runs" answers; nothing in the ops room
+    expect(inDm()).toHaveLength(1);
+    expect(inDm()[0]!.tmid).toBe(cmd._id);
+    expect(inDm()[0]!.msg).toMatch(/No runs|#/);
+    expect(botMessages()).toEqual([]);
+    expect((await env.deps.store.listAudit({ limit: 10 })).filter((a) => a.command === 'runs').map((a) => [a.actor, a.source, a.result])).toEqual([['bob', 'chat', 'ok']]);
   });
 
   it('answers an unknown command and a forbidden one with help, never a stack trace', async () => {

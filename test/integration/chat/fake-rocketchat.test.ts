@@ -5,7 +5,7 @@ import type { ChatMessage } from '../../../bot/chat/rocketchat/schema.js';
 import { messageSchema } from '../../../bot/chat/rocketchat/schema.js';
 import { MessageTracker, type StreamEvent } from '../../../bot/chat/rocketchat/stream.js';
 import { testDeps } from '../../helpers/deps.js';
-import { FakeRocketChat } from '../../fakes/rocketchat/server.js';
+import { FakeRocketChat, sharedContract } from '../../fakes/rocketchat/server.js';
 
 // The bot's REST and DDP clients against the contract-checked fake: every exchange is validated against the
 // official OpenAPI files, and the suite fails on any violation.
@@ -96,6 +96,18 @@ describe('REST client against the fake', () => {
     });
     expect(res.status).toBe(400);
     expect(rc.violations.splice(0)).toEqual([expect.stringContaining("must have required property 'msgId'")]);
+  });
+
+  // The responses the fake sends are checked as strictly as the requests: a field every documented answer has
+  // (here the posted message, the logged-in user's data) may not be left out, and a wrong type is caught.
+  it.each([
+    ['POST', '/api/v1/chat.postMessage', { success: true }, "/ must have required property 'message'"],
+    ['POST', '/api/v1/chat.update', { message: {}, success: 'yes' }, '/success must be boolean'],
+    ['GET', '/api/v1/rooms.info', { success: true }, "/ must have required property 'room'"],
+    ['POST', '/api/v1/login', { status: 'success' }, "/ must have required property 'data'"],
+    ['GET', '/api/v1/me', { _id: 'x', username: 'x', success: true }, "/ must have required property 'emails'"],
+  ])('catches a %s %s response that breaks the contract', (method, path, body, problem) => {
+    expect(sharedContract().checkResponse(method, path, 200, body)).toEqual(expect.arrayContaining([`${method} ${path} 200 response: ${problem}`]));
   });
 });
 

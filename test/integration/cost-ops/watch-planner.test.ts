@@ -60,12 +60,12 @@ environments:
       await watch.stop();
     }
     const audit = await store.listAudit({ limit: 20 });
-    expect(audit.map((a) => `${a.actor} ${a.source} ${a.command.split(' ').slice(0, 2).join(' ')} ${a.result}`)).toEqual([
-      'scheduler:planner scheduler teardown --reason="credit unavailable',
-      expect.stringMatching(/^scheduler:planner scheduler backup run (ok|failed|unavailable|invalid)$/),
+    // prod has no backup settings (no keyVaultUrl), so the planner's backup request fails with a known code; the
+    // teardown is not in the bot yet. Both are asked for exactly once, backup first, and both outcomes are exact (the audit lists newest first).
+    expect(audit.map((a) => [a.actor, a.source, a.command, a.result, a.detail])).toEqual([
+      ['scheduler:planner', 'scheduler', 'teardown --reason="credit planner: planned teardown at 2026-11-20 12:00 UTC" --env="prod"', 'unavailable', 'AKS_NOT_AVAILABLE'],
+      ['scheduler:planner', 'scheduler', 'backup run --env="prod"', 'failed', 'AKS_BACKUP_NOT_CONFIGURED'],
     ]);
-    // The backup's outcome, whatever the backup side answers here, is reported as it was.
-    const backup = audit[1]!;
     const notes = await store.claimDueNotifications(new Date('2027-01-01T00:00:00Z'), 100);
     const keys = notes.map((n) => n.dedupeKey);
     expect(keys).toEqual(expect.arrayContaining(['cost:prod:2026-11-01:threshold:100:email:ops@example.org', 'planner:prod:2026-11-01:planned:email:ops@example.org', 'planner:prod:2026-11-01:teardown:email:ops@example.org']));
@@ -73,7 +73,9 @@ environments:
     expect(teardown.subject).toBe('[aks-bot] prod: planned teardown must be done by hand');
     expect(teardown.body).toContain('the credit planner wanted a teardown at 2026-11-20 12:00 UTC');
     expect(teardown.body).toContain('tear down now: even torn down, the durable resources alone cost more than the credit left');
-    expect(teardown.body).toContain(backup.result === 'ok' ? '"backup run --env prod" ran' : `asking for "backup run --env prod" failed (${backup.detail}`);
+    // the failed backup is reported as failed, with its code and reason, never as "ran"
+    expect(teardown.body).toContain('Backup: asking for "backup run --env prod" failed (AKS_BACKUP_NOT_CONFIGURED: Backups are not configured for environment prod: keyVaultUrl is not set');
+    expect(teardown.body).not.toContain('"backup run --env prod" ran');
     expect(teardown.body).toMatch(/Backup: .*Teardown: "teardown --env prod" is not available in the bot yet \(AKS_NOT_AVAILABLE\), so it must be done by hand\./);
     expect(logs.text).toContain('credit planner decision');
     expect(logs.text).toContain('planned teardown requested');
