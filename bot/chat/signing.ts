@@ -6,7 +6,7 @@ import type { NonceStore } from '../../core/store/types.js';
 //   x-aks-timestamp: unix seconds   x-aks-nonce: 16–64 url-safe characters   x-aks-signature: v2=<hex>
 // where the signature is HMAC-SHA256(secret, "v2\n<METHOD>\n<path>\n<timestamp>\n<nonce>\n<raw body>"), so a
 // signature is good for one method, one route and one body. The App's endpoints have no authentication of their
-// own (DOMAIN.md §6), so this is the only proof a request came from the App. The scheme, the window and the
+// own (docs/rocketchat-app.md), so this is the only proof a request came from the App. The scheme, the window and the
 // replay store are described in bot/chat/README.md; the App signs with the same format in
 // bot/rocketchat-app/src/logic.ts.
 

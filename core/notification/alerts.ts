@@ -82,8 +82,7 @@ export function alertRecipients(config: Config): Recipient[] {
 }
 
 /**
- * An escalation is the one notice that goes both ways: the ops room and every email address (issue #6: "escalate
- * (chat and email)"), because it asks a person to act and chat may be the thing that is broken.
+ * An escalation is the one notice that goes both ways: the ops room and every email address, because it asks a person to act and chat may be the thing that is broken.
  */
 export function escalationRecipients(config: Config): Recipient[] {
   const room = config.rocketchat?.rooms[0];

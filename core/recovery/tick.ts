@@ -98,7 +98,7 @@ export async function recoveryTick(state: RecoveryState, deps: RecoveryTickDeps)
           await notify('recreate needed', `${why}; nothing asked for it automatically, so run "recreate --env ${deps.environment}"${a.needsApproval ? ' (it will need an approval)' : ''}.`);
           break;
         }
-        // Through the registry like any command: today it answers AKS_NOT_AVAILABLE (issue #4), and the message says so.
+        // Through the registry like any command: while recreate is not built it answers AKS_NOT_AVAILABLE, and the message says so.
         let outcome: CommandRequestOutcome;
         try {
           outcome = await deps.requestRecreate();
