@@ -57,11 +57,12 @@ export class Delivery {
     const approval = (await store.listApprovals({ runId, status: 'pending' }))[0];
     if (!run || !approval) return { via: 'none' };
     const role = String(specFor(run, this.deps.registry)?.role ?? 'admin');
-    const text = renderPrompt(run, approval, { twoPersonRule: this.deps.config.access.twoPersonRule, role, now: this.deps.now() });
+    const approvedBy = (await store.listApprovals({ runId, status: 'approved' })).map((a) => a.decidedBy ?? '');
+    const text = renderPrompt(run, approval, { twoPersonRule: this.deps.config.access.twoPersonRule, role, now: this.deps.now(), approvedBy });
     if (!(await store.claimApprovalPrompt(approval.id, this.deps.now()))) return { via: 'none' };
     let d: Delivered;
     try {
-      d = await this.sendPrompt(roomId, text, run, approval, role, opts);
+      d = await this.sendPrompt(roomId, text, run, approval, role, { ...opts, approvedBy });
     } catch (err) {
       await store.releaseApprovalPrompt(approval.id);
       throw err;
@@ -72,14 +73,15 @@ export class Delivery {
     return d;
   }
 
-  private async sendPrompt(roomId: string, text: string, run: RunRecord, approval: ApprovalRecord, role: string, opts: { tmid?: string }): Promise<Delivered> {
+  private async sendPrompt(roomId: string, text: string, run: RunRecord, approval: ApprovalRecord, role: string, opts: { tmid?: string; approvedBy: readonly string[] }): Promise<Delivered> {
     const appId = this.deps.config.rocketchat?.mode === 'app' ? this.deps.config.rocketchat.appId : undefined;
     const rest = this.rest;
     if (rest) {
       try {
         const safe = this.deps.redactor.text(text);
         // App mode: buttons for the App (executeBlockActionHandler); bot mode: reactions, so a plain message.
-        const m = appId ? await rest.sendMessage(roomId, safe, { ...opts, blocks: approvalButtons(appId, run.id) }) : await rest.postMessage(roomId, safe, opts);
+        const thread = opts.tmid ? { tmid: opts.tmid } : {};
+        const m = appId ? await rest.sendMessage(roomId, safe, { ...thread, blocks: approvalButtons(appId, run.id) }) : await rest.postMessage(roomId, safe, thread);
         return { via: 'chat', msgId: m._id };
       } catch (err) {
         if (!isChatUnreachable(err)) throw err;
@@ -87,7 +89,7 @@ export class Delivery {
     }
     const subject = `Approval needed: run ${run.id} ${run.command} on ${run.environment}`;
     const approvers = Object.entries(this.deps.config.email?.approvers ?? {}).filter(
-      ([user]) => isAllowed(roleOf(user, this.deps.config), role as Parameters<typeof isAllowed>[1]) && !(this.deps.config.access.twoPersonRule && user === run.requestedBy),
+      ([user]) => isAllowed(roleOf(user, this.deps.config), role as Parameters<typeof isAllowed>[1]) && !(this.deps.config.access.twoPersonRule && user === run.requestedBy) && !opts.approvedBy.includes(user),
     );
     if (!this.links || !approvers.length) return (await this.mail(subject, `${text}\n\n(Rocket.Chat is unreachable; decide with "approve ${run.id}" or "deny ${run.id}" in the CLI.)`, `run-${run.id}-prompt`)) ? { via: 'email' } : { via: 'none' };
     const e = Math.floor(approval.expiresAt.getTime() / 1000);

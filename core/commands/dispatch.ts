@@ -77,7 +77,7 @@ export async function execute(
       // The adapters ask the approvers in their own way (reactions, buttons, signed links): this text is what the
       // requester reads.
       const text = [
-        `Run ${run.id} (${commandKey(spec)} on ${environment}) waits for an approval by someone with the ${String(spec.role)} role${deps.config.access.twoPersonRule ? ' other than the requester' : ''}, until ${approval.expiresAt.toISOString().replace('.000Z', 'Z')}.`,
+        `Run ${run.id} (${commandKey(spec)} on ${environment}) waits for ${deps.config.access.approvalsRequired === 2 ? '2 approvals by different people' : 'an approval by someone'} with the ${String(spec.role)} role${deps.config.access.twoPersonRule ? ' other than the requester' : ''}, until ${approval.expiresAt.toISOString().replace('.000Z', 'Z')}.`,
         'Plan:',
         approval.plan,
         `Decide with "approve ${run.id}" or "deny ${run.id}".`,

@@ -244,9 +244,14 @@ export const configSchema = z
         defaultRole: z.enum([...ROLES, 'none']).default('none'),
         /** The requester of a destructive command may not approve it. */
         twoPersonRule: z.boolean().default(true),
+        /**
+         * How many distinct people must approve a destructive run: 1, or 2 for four eyes besides the requester's.
+         * Every approver holds the command's role; nobody approves twice; with twoPersonRule the requester never.
+         */
+        approvalsRequired: z.union([z.literal(1), z.literal(2)]).default(1),
         approvalTtlMinutes: z.number().int().min(1).max(24 * 60).default(60),
       })
-      .default({ roles: { admin: [], operator: [], viewer: [] }, defaultRole: 'none', twoPersonRule: true, approvalTtlMinutes: 60 }),
+      .default({ roles: { admin: [], operator: [], viewer: [] }, defaultRole: 'none', twoPersonRule: true, approvalsRequired: 1, approvalTtlMinutes: 60 }),
     rocketchat: z
       .strictObject({
         url: httpUrl,

@@ -57,6 +57,8 @@ export interface DecideInput {
 export interface DecideResult {
   readonly run: RunRecord;
   readonly approval: ApprovalRecord;
+  /** Approvals still needed before the run starts (access.approvalsRequired); 0 once it is queued or denied. */
+  readonly approvalsMissing: number;
 }
 
 /**
@@ -93,17 +95,29 @@ export async function decideRun(input: DecideInput, deps: CommandDeps): Promise<
     if (decision === 'approved' && deps.config.access.twoPersonRule && actor === pending.requestedBy) {
       throw new AppError('AKS_APPROVAL_SELF', { actor, runId, role: String(role) });
     }
+    const required = deps.config.access.approvalsRequired;
+    const approvedBefore = all.filter((a) => a.status === 'approved').map((a) => a.decidedBy);
+    if (decision === 'approved' && approvedBefore.includes(actor)) {
+      throw new AppError('AKS_APPROVAL_SAME_APPROVER', { actor, runId, required, role: String(role) });
+    }
     const changed = await deps.store.decideApproval({ id: pending.id, status: decision, decidedBy: actor, now, ...(input.reason ? { reason: input.reason } : {}) });
     // Another decision won the race (two approvers, a link used twice): the first one stands.
     if (!changed) throw new AppError('AKS_APPROVAL_NOT_FOUND', { runId });
-    if (decision === 'approved') await deps.store.updateRunStatus(runId, 'queued');
-    else {
+    let approvalsMissing = 0;
+    if (decision === 'approved') {
+      approvalsMissing = Math.max(0, required - approvedBefore.length - 1);
+      // Not enough distinct approvers yet: the run keeps waiting on a new approval with the same plan and deadline,
+      // which the adapters prompt for like the first.
+      if (approvalsMissing > 0) {
+        await deps.store.createApproval({ runId, environment: pending.environment, requestedBy: pending.requestedBy, plan: pending.plan, backupSetId: pending.backupSetId, expiresAt: pending.expiresAt });
+      } else await deps.store.updateRunStatus(runId, 'queued');
+    } else {
       const denied = new AppError('AKS_APPROVAL_DENIED', { runId, actor, reason: input.reason ? `: ${input.reason}` : '' });
       await deps.store.updateRunStatus(runId, 'denied', { code: denied.code, message: denied.message });
     }
-    await deps.store.appendAudit({ actor, source: via, command: describe, environment, result: 'ok', detail: `${decision} (approval ${pending.id})` });
-    deps.log.info({ actor, via, runId, decision }, 'approval decided');
-    return { run: (await deps.store.getRun(runId))!, approval: (await deps.store.getApproval(pending.id))! };
+    await deps.store.appendAudit({ actor, source: via, command: describe, environment, result: 'ok', detail: `${decision} (approval ${pending.id}${approvalsMissing ? `, ${approvalsMissing} more needed` : ''})` });
+    deps.log.info({ actor, via, runId, decision, approvalsMissing }, 'approval decided');
+    return { run: (await deps.store.getRun(runId))!, approval: (await deps.store.getApproval(pending.id))!, approvalsMissing };
   } catch (err) {
     const code = err instanceof AppError ? err.code : 'AKS_INTERNAL';
     await deps.store.appendAudit({ actor, source: via, command: describe, environment, result: 'denied', detail: code });

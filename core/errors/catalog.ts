@@ -214,6 +214,10 @@ export const errorCatalog = {
     message: '{actor} asked for run {runId} and may not approve it: the two-person rule is on.',
     fix: 'Ask another approver with the {role} role; access.twoPersonRule turns the rule off.',
   },
+  AKS_APPROVAL_SAME_APPROVER: {
+    message: '{actor} already approved run {runId}; it needs {required} approvals from different people.',
+    fix: 'Ask another approver with the {role} role (access.approvalsRequired sets how many distinct approvals a destructive run needs).',
+  },
   AKS_APPROVAL_DENIED: {
     message: 'Run {runId} was denied by {actor}{reason}.',
     fix: 'Nothing was changed. Start the command again if it is still needed, after talking to the approver.',

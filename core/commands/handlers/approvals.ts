@@ -8,8 +8,10 @@ function decisionHandler(decision: Decision): Handler {
   return async (args: Args, ctx: CommandContext): Promise<CommandOutput> => {
     const runId = args.runId as number;
     const reason = typeof args.reason === 'string' ? args.reason : undefined;
-    const { run } = await decideRun({ runId, decision, actor: ctx.invocation.actor, via: ctx.invocation.source, ...(reason ? { reason } : {}) }, ctx);
-    const text = decision === 'approved' ? `Run ${run.id} (${run.command} on ${run.environment}) approved by @${ctx.invocation.actor}; it is queued to start.` : `Run ${run.id} (${run.command} on ${run.environment}) denied by @${ctx.invocation.actor}${reason ? `: ${reason}` : ''}. Nothing was changed.`;
+    const { run, approvalsMissing } = await decideRun({ runId, decision, actor: ctx.invocation.actor, via: ctx.invocation.source, ...(reason ? { reason } : {}) }, ctx);
+    const text = approvalsMissing > 0
+      ? `Run ${run.id} (${run.command} on ${run.environment}) approved by @${ctx.invocation.actor}; it waits for ${approvalsMissing} more approval${approvalsMissing > 1 ? 's' : ''} by someone else.`
+      : decision === 'approved' ? `Run ${run.id} (${run.command} on ${run.environment}) approved by @${ctx.invocation.actor}; it is queued to start.` : `Run ${run.id} (${run.command} on ${run.environment}) denied by @${ctx.invocation.actor}${reason ? `: ${reason}` : ''}. Nothing was changed.`;
     return { text, data: { runId: run.id, decision, status: run.status } };
   };
 }

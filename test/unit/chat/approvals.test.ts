@@ -123,3 +123,59 @@ describe('decideRun', () => {
     expect(await execute('approve 999', { actor: 'erin', source: 'cli' }, { ...deps, registry: specs })).toMatchObject({ ok: false, code: 'AKS_RUN_NOT_FOUND' });
   });
 });
+
+describe('two approvals from distinct approvers (access.approvalsRequired: 2)', () => {
+  // admins: alice, erin, frank; alice asks
+  const yaml = CHAT_CONFIG_YAML.replace('admin: [alice, erin]', 'admin: [alice, erin, frank]').replace('approvalTtlMinutes: 30', 'approvalTtlMinutes: 30\n  approvalsRequired: 2');
+
+  async function asked() {
+    const s = setup(yaml);
+    const reply = await execute('teardown --env prod', alice, s.deps);
+    expect(reply.text).toContain('waits for 2 approvals by different people with the admin role other than the requester');
+    const [run] = await s.deps.store.listRuns();
+    return { ...s, runId: run!.id };
+  }
+
+  it('the first approval leaves the run waiting on a second prompt; the second, by someone else, queues it', async () => {
+    const { deps, runId, calls } = await asked();
+    const first = await execute(`approve ${runId}`, { actor: 'erin', source: 'chat' }, deps);
+    expect(first).toMatchObject({ ok: true, data: { status: 'awaiting-approval' } });
+    expect(first.text).toContain('waits for 1 more approval by someone else');
+    expect(await runApproved(runId, deps)).toMatchObject({ ok: false });
+    const approvals = await deps.store.listApprovals({ runId });
+    expect(approvals.map((a) => [a.status, a.decidedBy])).toEqual([
+      ['approved', 'erin'],
+      ['pending', null],
+    ]);
+    // same plan and the same deadline: a second approver does not extend the window
+    expect(approvals[1]!.plan).toBe(approvals[0]!.plan);
+    expect(approvals[1]!.expiresAt).toEqual(approvals[0]!.expiresAt);
+    // the chat prompt of the second approval says who approved so far
+    expect(renderPrompt((await deps.store.getRun(runId))!, approvals[1]!, { twoPersonRule: true, role: 'admin', now: deps.now(), approvedBy: ['erin'] })).toContain(
+      'Approved so far by @erin; one more approval by someone else is needed.',
+    );
+
+    const second = await execute(`approve ${runId}`, { actor: 'frank', source: 'cli' }, deps);
+    expect(second).toMatchObject({ ok: true, data: { status: 'queued' } });
+    expect(await runApproved(runId, deps)).toMatchObject({ ok: true, run: { status: 'succeeded' } });
+    expect(calls).toEqual(['teardown prod by alice']);
+  });
+
+  it('refuses a second approval by the same approver, and the requester, changing nothing', async () => {
+    const { deps, runId } = await asked();
+    await decideRun({ runId, decision: 'approved', actor: 'erin', via: 'chat' }, deps);
+    await expect(decideRun({ runId, decision: 'approved', actor: 'erin', via: 'email' }, deps)).rejects.toMatchObject({ code: 'AKS_APPROVAL_SAME_APPROVER' });
+    await expect(decideRun({ runId, decision: 'approved', actor: 'alice', via: 'chat' }, deps)).rejects.toMatchObject({ code: 'AKS_APPROVAL_SELF' });
+    expect((await deps.store.getRun(runId))?.status).toBe('awaiting-approval');
+    expect((await deps.store.listApprovals({ runId, status: 'pending' })).length).toBe(1);
+    expect((await deps.store.listAudit({ limit: 2 })).map((a) => a.detail)).toEqual(['AKS_APPROVAL_SELF', 'AKS_APPROVAL_SAME_APPROVER']);
+  });
+
+  it('a deny after one approval stops the run', async () => {
+    const { deps, runId, calls } = await asked();
+    await decideRun({ runId, decision: 'approved', actor: 'erin', via: 'chat' }, deps);
+    await expect(decideRun({ runId, decision: 'denied', actor: 'frank', via: 'chat' }, deps)).resolves.toMatchObject({ run: { status: 'denied' }, approvalsMissing: 0 });
+    expect(await runApproved(runId, deps)).toMatchObject({ ok: false });
+    expect(calls).toEqual([]);
+  });
+});
