@@ -195,6 +195,7 @@ async function undoRestore(deps: BackupDeps, id: string, database: string, resto
   }
   try {
     const r = await deps.inspector.dropRestored(database, restored ?? [], { backupId: id, reason: code ?? 'failed', at: deps.now().toISOString() });
+    if (r.dropped.length > 0) deps.log.info({ backupId: id, database, dropped: r.dropped }, 'dropped the collections the failed restore created; the database is empty again');
     if (r.others.length > 0) {
       deps.log.error(
         { backupId: id, database, others: r.others.slice(0, 10), marker: RESTORE_INCOMPLETE_MARKER },
