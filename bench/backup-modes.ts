@@ -103,7 +103,7 @@ async function runOne(mode: string): Promise<void> {
   if (!spec) throw new Error(`unknown mode ${mode}`);
   const db = process.env.BENCH_DB!;
   const s = await backupSandbox(`bench-${process.env.BENCH_SUFFIX!}`, db);
-  const deps = s.deps({ keyName: process.env.BENCH_KEY!, settings: { chunkSize: 1 << 20, uploadBlockSize: Number(process.env.BENCH_BLOCK_MB || 4) << 20, uploadConcurrency: 4 }, prefix: 'bench' });
+  const deps = s.deps({ keyName: process.env.BENCH_KEY!, signingKeyName: process.env.BENCH_SIGNING_KEY!, settings: { chunkSize: 1 << 20, uploadBlockSize: Number(process.env.BENCH_BLOCK_MB || 4) << 20, uploadConcurrency: 4 }, prefix: 'bench' });
   const streamExec = createStreamExec({ redactor: s.redactor, log: deps.log });
   const ctx: Ctx = { deps, streamExec, work: process.env.BENCH_WORK!, db, uri: s.uri, mongodump: s.mongodump, mongorestore: s.mongorestore };
   const sampler = rssSampler();

@@ -18,6 +18,7 @@ import { Redactor } from '../core/log/redact.js';
 import { KeyClient } from '@azure/keyvault-keys';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { keyVaultKeyWrapper } from '../core/backup/crypto/key-vault-wrapper.js';
+import { keyVaultManifestSigner } from '../core/backup/crypto/manifest-signer.js';
 import type { BackupDeps } from '../core/backup/types.js';
 import type { ModeResult } from './backup-modes.js';
 import { rssSampler } from './rss.js';
@@ -73,6 +74,7 @@ async function runOne(mode: string): Promise<void> {
     container: BlobServiceClient.fromConnectionString(env('BENCH_BLOB_CS')).getContainerClient(env('BENCH_CONTAINER')),
     prefix: 'bench',
     keys: keyVaultKeyWrapper({ keys, keyName: env('BENCH_KEY'), credential, options: kvOptions }),
+    signer: keyVaultManifestSigner({ keys, keyName: env('BENCH_SIGNING_KEY'), credential, options: kvOptions }),
     tools,
     inspector,
     settings: {

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
       BENCH_RAW: raw,
       BENCH_GZ: gz,
       BENCH_KEY: s.keyName,
+      BENCH_SIGNING_KEY: s.signingKeyName,
       BENCH_BLOB_CS: sb.azurite.connectionString!,
       BENCH_CONTAINER: s.container.containerName,
       BENCH_VAULT_URL: sb.keyvault.vaultUrl!,

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     const archiveBytes = Buffer.byteLength(execFileSync(s.mongodump, [`--uri=${s.uri}`, `--db=${database}`, '--archive', '--quiet'], { maxBuffer: 2 ** 31 - 1 }));
     console.error(`seeded ${messages} messages + ${Math.round(mb * 0.4)} MB of uploads in ${seedSecs.toFixed(0)} s; archive ${(archiveBytes / 1_048_576).toFixed(1)} MB`);
 
-    const env = modeEnv({ BENCH_DB: database, BENCH_SUFFIX: suffix, BENCH_WORK: work, BENCH_KEY: s.keyName });
+    const env = modeEnv({ BENCH_DB: database, BENCH_SUFFIX: suffix, BENCH_WORK: work, BENCH_KEY: s.keyName, BENCH_SIGNING_KEY: s.signingKeyName });
     const results: ModeResult[] = [];
     // compiled to plain JS by default (dist/ is ignored by git): measured as the bot runs in production, without
     // the ~75 MB that tsx adds to every node process; --tsx measures under tsx instead

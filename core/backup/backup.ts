@@ -8,6 +8,7 @@ import { exitGate } from './exit-gate.js';
 import { archiveBlobName, type ManifestV2, manifestBlobName, manifestSchema, newBackupId } from './manifest.js';
 import { archiveTap, collectionStatsOf, createdDuringDumpOf, HASH_SCHEME } from './mongo/archive.js';
 import { progressReporter } from './progress.js';
+import { manifestSignatureBlobName, signManifest } from './signature.js';
 import type { BackupDeps } from './types.js';
 
 /**
@@ -97,6 +98,12 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string; signal?: 
       versions: { mongodump, ...deps.versions },
     } satisfies ManifestV2);
     const text = JSON.stringify(manifest, null, 2);
+    // the signature first, the manifest last: "has a manifest" still means "complete", and a complete set is signed
+    const signature = await signManifest(deps.signer, id, text);
+    await container.getBlockBlobClient(manifestSignatureBlobName(deps.prefix, id)).upload(signature, Buffer.byteLength(signature), {
+      conditions: { ifNoneMatch: '*' },
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
     // ifNoneMatch: a manifest is never overwritten, so a set cannot silently change after it was verified
     await container.getBlockBlobClient(manifestBlobName(deps.prefix, id)).upload(text, Buffer.byteLength(text), {
       conditions: { ifNoneMatch: '*' },
@@ -113,6 +120,7 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string; signal?: 
     dump?.stdout?.destroy();
     await dump?.done.catch(() => undefined);
     await blob.deleteIfExists().catch(() => undefined);
+    await container.getBlockBlobClient(manifestSignatureBlobName(deps.prefix, id)).deleteIfExists().catch(() => undefined);
     log.warn({ backupId: id, err, cancelled }, 'backup failed; archive removed, no manifest written');
     // cancelled: whatever broke first (the tool's exit, the upload, the pipeline) is a consequence, not the cause
     if (cancelled) throw new AppError('AKS_BACKUP_ABORTED', { backupId: id, reason: 'it was cancelled' }, { cause: err });

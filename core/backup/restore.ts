@@ -5,8 +5,9 @@ import { createDecryptor } from './crypto/decrypt.js';
 import { hashTap } from './crypto/hash-tap.js';
 import { unwrapOnce } from './crypto/key-wrapper.js';
 import { compareCollections, type CollectionStat, type Manifest } from './manifest.js';
+import { RESTORE_INCOMPLETE_MARKER } from './mongo/content.js';
 import { progressReporter } from './progress.js';
-import { readManifest } from './read-set.js';
+import { readSignedManifest } from './read-set.js';
 import { openSpool, type Spool } from './spool.js';
 import type { BackupDeps } from './types.js';
 
@@ -18,7 +19,8 @@ export interface VerifyResult {
 }
 
 /**
- * `backup verify`: manifest present and valid, archive present, its size and SHA-256 as recorded, every chunk
+ * `backup verify`: manifest present, valid and signed by the configured key (nothing else is read before that holds),
+ * archive present, its size and SHA-256 as recorded, every chunk
  * authenticates, the plaintext hashes as recorded. Reads the whole archive once and keeps nothing, unless a restore
  * passes a spool to keep the ciphertext it read.
  */
@@ -37,9 +39,12 @@ export async function verifyBackup(deps: BackupDeps, id: string, known?: Manifes
   return { manifest, etag, chunks: decrypt.progress().chunks };
 }
 
-/** The manifest and the archive blob's current version (its ETag pins the reads that follow). */
+/**
+ * The manifest and the archive blob's current version (its ETag pins the reads that follow). `known` is a manifest
+ * the caller already read through readSignedManifest.
+ */
 async function openArchive(deps: BackupDeps, id: string, known?: Manifest) {
-  const manifest = known ?? (await readManifest(deps.container, deps.prefix, id));
+  const manifest = known ?? (await readSignedManifest(deps, id));
   const blob = deps.container.getBlockBlobClient(manifest.archive.blob);
   const props = await blob.getProperties().catch((err: unknown) => {
     if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('AKS_BACKUP_NOT_FOUND', { backupId: id, environment: deps.environment });
@@ -70,15 +75,16 @@ export interface RestoreResult {
  *
  * Into an empty database (a recreated cluster, a drill's scratch database), where there is nothing to drop, one
  * pass: every chunk is still authenticated before its plaintext reaches mongorestore, which runs without --drop;
- * if the archive fails part-way (truncated, tampered, another backup's), what was restored is dropped again, so
- * the database is left empty as it was. This reads the archive once instead of twice.
+ * if the archive fails part-way (truncated, tampered, another backup's), the collections it restored are dropped
+ * again — only those, and only if nothing else appeared in the database meanwhile (undoRestore) — so the database is
+ * left empty as it was, or marked. This reads the archive once instead of twice.
  *
  * Either way the restored database is then compared with the manifest's counts and hashes. Any mismatch fails
  * loudly. `signal` is the run's: aborting it stops the reads and mongorestore (docs/child-processes.md); a one-pass
  * restore then drops what it restored, as after any failure.
  */
 export async function restoreBackup(deps: BackupDeps, id: string, target?: Partial<RestoreTarget>, opts: { requireDigests?: boolean; signal?: AbortSignal } = {}): Promise<RestoreResult> {
-  const listed = await readManifest(deps.container, deps.prefix, id);
+  const listed = await readSignedManifest(deps, id);
   const database = target?.database ?? listed.mongo.database;
   const emptyTarget = deps.inspector.isEmpty ? await deps.inspector.isEmpty(database) : false;
   const spool = emptyTarget ? undefined : await openSpool(deps.settings.restoreSpool, listed.archive.ciphertext.bytes, deps.log);
@@ -124,11 +130,13 @@ async function restoreFrom(
   });
   const plain = hashTap((n) => progress.bytes(n));
   const cipher = hashTap();
-  // back to the empty database it was, after a one-pass restore whose archive did not hold up
+  // back to the empty database it was, after a one-pass restore whose archive did not hold up: only what this restore
+  // created is dropped, and only while nothing else has appeared in the database (never the database as a whole)
   const undo = async (why: unknown): Promise<void> => {
     if (!emptyTarget) return;
-    deps.log.warn({ backupId: id, database, code: isAppError(why) ? why.code : undefined }, 'restore into an empty database failed: dropping what it restored');
-    await deps.inspector.dropDatabase(database).catch((err: unknown) => deps.log.error({ err, database }, 'could not drop the partly restored database'));
+    const code = isAppError(why) ? why.code : undefined;
+    deps.log.warn({ backupId: id, database, code }, 'restore into an empty database failed: dropping what it restored');
+    await undoRestore(deps, id, database, restorableNames(manifest, oplogReplay), code);
   };
   try {
     const input = fromSpool ? spool!.read() : ((await deps.container.getBlockBlobClient(manifest.archive.blob).download(0, undefined, { conditions: { ifMatch: etag }, abortSignal: o.signal })).readableStreamBody as NodeJS.ReadableStream);
@@ -163,6 +171,42 @@ async function restoreFrom(
   if (oplogReplay && created) deps.log.warn({ backupId: id, created }, 'collections the replayed oplog may have created are not compared');
   deps.log.info({ backupId: id, database, collections: collections.length, restoredMs, comparedMs: Date.now() - started - restoredMs }, 'restore matched the manifest');
   return { manifest, database, collections };
+}
+
+/**
+ * The collections a restore of this manifest can create: the archive's, plus what a replayed oplog may add. Undefined
+ * when that is not known (the oplog carries commands or transactions): then nothing counts as this restore's own.
+ */
+function restorableNames(manifest: Manifest, oplogReplayed: boolean): string[] | undefined {
+  const names = manifest.mongo.collections.map((c) => c.name);
+  const created = oplogReplayed && manifest.manifestVersion === 2 ? manifest.mongo.createdDuringDump : undefined;
+  if (created === '*') return undefined;
+  return [...names, ...(created ?? [])];
+}
+
+/**
+ * Undoes a failed restore into a database that was empty when it started. The inspector looks again right before
+ * dropping: with only collections this restore can have created, it drops those (and so leaves the database empty
+ * as found); with anything else there (another writer, e.g. an application started meanwhile), it drops nothing and
+ * marks the database as an incomplete restore instead (docs/backup-format.md, "A restore that fails part-way").
+ */
+async function undoRestore(deps: BackupDeps, id: string, database: string, restored: string[] | undefined, code: string | undefined): Promise<void> {
+  if (!deps.inspector.dropRestored) {
+    deps.log.error({ backupId: id, database }, 'this executor cannot tell which collections the restore created: nothing dropped, the partly restored database is left as it is');
+    return;
+  }
+  try {
+    const r = await deps.inspector.dropRestored(database, restored ?? [], { backupId: id, reason: code ?? 'failed', at: deps.now().toISOString() });
+    if (r.dropped.length > 0) deps.log.info({ backupId: id, database, dropped: r.dropped }, 'dropped the collections the failed restore created; the database is empty again');
+    if (r.others.length > 0) {
+      deps.log.error(
+        { backupId: id, database, others: r.others.slice(0, 10), marker: RESTORE_INCOMPLETE_MARKER },
+        'collections the restore did not create are in the database: nothing dropped; the database is marked as an incomplete restore',
+      );
+    }
+  } catch (err) {
+    deps.log.error({ err, backupId: id, database }, 'could not undo the partly restored database');
+  }
 }
 
 export interface DrillResult {

@@ -1,6 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { BackupSetStore } from '../store/types.js';
 import { archiveBlobName, manifestBlobName } from './manifest.js';
+import { manifestSignatureBlobName } from './signature.js';
 import type { SetListing } from './read-set.js';
 
 export interface RetentionPolicy {
@@ -85,6 +86,7 @@ export async function applyRetention(plan: RetentionPlan, deps: { container: Con
   const done: string[] = [];
   for (const { id } of plan.remove) {
     await deps.container.getBlockBlobClient(manifestBlobName(deps.prefix, id)).deleteIfExists();
+    await deps.container.getBlockBlobClient(manifestSignatureBlobName(deps.prefix, id)).deleteIfExists();
     await deps.container.getBlockBlobClient(archiveBlobName(deps.prefix, id)).deleteIfExists();
     await deps.store.markBackupSetDeleted(id, deps.now);
     done.push(id);

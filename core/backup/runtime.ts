@@ -47,11 +47,12 @@ export function backupRuntimeFactory(opts: { credential?: TokenCredential; env?:
     if (!envCfg) throw new AppError('AKS_UNKNOWN_ENVIRONMENT', { environment, known: Object.keys(ctx.config.environments).join(', ') });
     const b = envCfg.backup;
     // loaded on first use: these SDKs take about a second to import, which every CLI call would otherwise pay
-    const [{ DefaultAzureCredential }, { KeyClient }, { StorageSharedKeyCredential }, { keyVaultKeyWrapper }, { blobServiceClient }] = await Promise.all([
+    const [{ DefaultAzureCredential }, { KeyClient }, { StorageSharedKeyCredential }, { keyVaultKeyWrapper }, { keyVaultManifestSigner }, { blobServiceClient }] = await Promise.all([
       import('@azure/identity'),
       import('@azure/keyvault-keys'),
       import('@azure/storage-blob'),
       import('./crypto/key-vault-wrapper.js'),
+      import('./crypto/manifest-signer.js'),
       import('../clients/blob/container.js'),
     ]);
     const notConfigured = (reason: string) => new AppError('AKS_BACKUP_NOT_CONFIGURED', { environment, reason });
@@ -90,7 +91,9 @@ export function backupRuntimeFactory(opts: { credential?: TokenCredential; env?:
         environment,
         container: service.getContainerClient(b.container),
         prefix: b.prefix ?? environment,
+        // both keys pinned by the configuration: a set naming any other key is refused (crypto/key-pin.ts)
         keys: keyVaultKeyWrapper({ keys, keyName: b.keyName, credential, options: kvOptions }),
+        signer: keyVaultManifestSigner({ keys, keyName: b.signingKeyName, credential, options: kvOptions }),
         tools: executor.tools,
         inspector: executor.inspector,
         settings: {
@@ -167,7 +170,7 @@ async function podExecutor(environment: string, envCfg: EnvironmentConfig, ctx: 
   });
   return {
     tools,
-    inspector: archiveInspector(tools, (db) => tools.dropDatabase(db), (db) => tools.isEmpty(db)),
+    inspector: archiveInspector(tools, (db) => tools.dropDatabase(db), (db) => tools.isEmpty(db), (db, restored, marker) => tools.dropRestored(db, restored, marker)),
     versions: await releaseVersions(kc.makeApiClient(AppsV1Api), target, ctx.log),
     close: async () => undefined,
   };

@@ -1,6 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '../log/logger.js';
 import type { KeyWrapper } from './crypto/key-wrapper.js';
+import type { ManifestSigner } from './crypto/manifest-signer.js';
 import type { ContentInspector } from './mongo/content.js';
 import type { MongoTools } from './mongo/tools.js';
 import type { SpoolSettings } from './spool.js';
@@ -34,7 +35,10 @@ export interface BackupDeps {
   readonly container: ContainerClient;
   /** Blob folder of this environment's sets. */
   readonly prefix: string;
+  /** Wraps data keys; accepts only the configured wrapping key. */
   readonly keys: KeyWrapper;
+  /** Signs manifests at backup and verifies them before a set is read; accepts only the configured signing key. */
+  readonly signer: ManifestSigner;
   readonly tools: MongoTools;
   readonly inspector: ContentInspector;
   readonly settings: BackupSettings;

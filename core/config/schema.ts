@@ -82,6 +82,12 @@ const environmentSchema = z.strictObject({
       keyVaultCaFile: z.string().min(1).optional(),
       /** RSA key in Key Vault that wraps each backup's random data key (RSA-OAEP-256); its version is recorded. */
       keyName: z.string().default('backup-kek'),
+      /**
+       * RSA key in the same Key Vault that signs each manifest (PS256 over its SHA-256; key_ops sign and verify). A
+       * set is read only when its signature verifies with a version of this key and its data key is wrapped by a
+       * version of keyName: any other key, even one in the same vault, is refused (docs/backup-format.md).
+       */
+      signingKeyName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'a Key Vault key name (letters, digits, dashes)').default('backup-manifest-signing'),
       /** Teardown refuses without a verified backup set younger than this. */
       maxAgeHours: z.number().positive().default(24),
       /** The Rocket.Chat database. */

@@ -158,6 +158,22 @@ export const errorCatalog = {
     message: 'The manifest of backup {backupId} is not valid: {reason}.',
     fix: 'The manifest was damaged or written by something else; use another backup set.',
   },
+  AKS_BACKUP_MANIFEST_UNSIGNED: {
+    message: 'The manifest of backup {backupId} is not signed: {reason}.',
+    fix: 'Every set this bot writes has its manifest signed with the Key Vault signing key (docs/backup-format.md). An unsigned set was written by something else or by a bot without signing: do not restore it; use a signed set from "backup list", or run "backup run" for a new one.',
+  },
+  AKS_BACKUP_MANIFEST_SIGNATURE: {
+    message: 'The manifest signature of backup {backupId} does not hold: {reason}.',
+    fix: 'The manifest or its signature changed after the bot wrote them. Do not restore this set; use another verified set, and check who can write to the backup container.',
+  },
+  AKS_BACKUP_KEY_NOT_PINNED: {
+    message: 'Backup {backupId}: the {what} names key {keyId}, but this environment uses only {expected}.',
+    fix: 'A set may use only the keys its environment configures (backup.keyVaultUrl with backup.keyName and backup.signingKeyName, any version). Do not restore this set; if the keys were changed on purpose, restore it with the configuration that named them.',
+  },
+  AKS_BACKUP_SIGNING_KEY_UNAVAILABLE: {
+    message: 'The manifest of backup {backupId} could not be {action} with key {keyId}: {reason}.',
+    fix: 'Check that the signing key (backup.signingKeyName) exists in Key Vault, is enabled, allows sign and verify, and the bot may use both operations.',
+  },
   AKS_BACKUP_CHECKSUM_MISMATCH: {
     message: 'Backup {backupId}: {what} is {found}, but the manifest says {expected}.',
     fix: 'The archive does not match its manifest. Do not restore it; use an older verified set.',

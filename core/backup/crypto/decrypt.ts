@@ -44,6 +44,8 @@ export function createDecryptor(opts: { expectedBackupId: string; keys: KeyWrapp
     const raw = queue.take(parsed.bytes);
     const h = parsed.header;
     if (h.backupId !== backupId) throw new AppError('AKS_BACKUP_ID_MISMATCH', { what: 'archive header', found: h.backupId, expected: backupId });
+    // pinned before Key Vault is asked: an archive may not choose the key that unwraps it (docs/backup-format.md)
+    if (!opts.keys.accepts(h.keyId)) throw new AppError('AKS_BACKUP_KEY_NOT_PINNED', { backupId, what: 'archive header', keyId: h.keyId, expected: opts.keys.pinned });
     let key: Buffer;
     try {
       key = await opts.keys.unwrap({ keyId: h.keyId, algorithm: h.algorithm, wrapped: h.wrappedKey });

@@ -11,6 +11,10 @@ export interface WrappedKey {
 }
 
 export interface KeyWrapper {
+  /** The configured wrapping key as errors name it (vault, name, any version). */
+  readonly pinned: string;
+  /** Whether `keyId` is a version of the configured wrapping key; a set naming any other key is refused. */
+  accepts(keyId: string): boolean;
   wrap(dataKey: Buffer): Promise<WrappedKey>;
   /** Throws when the key is missing, disabled, or did not wrap these bytes. */
   unwrap(key: WrappedKey): Promise<Buffer>;
@@ -25,6 +29,8 @@ export function unwrapOnce(keys: KeyWrapper): KeyWrapper & { clear(): void } {
   let kept: { id: string; key: Promise<Buffer> } | undefined;
   const idOf = (k: WrappedKey) => `${k.keyId}\u0000${k.algorithm}\u0000${k.wrapped.toString('base64')}`;
   return {
+    pinned: keys.pinned,
+    accepts: (keyId) => keys.accepts(keyId),
     wrap: (dataKey) => keys.wrap(dataKey),
     async unwrap(k) {
       const id = idOf(k);

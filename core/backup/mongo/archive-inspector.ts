@@ -10,7 +10,12 @@ import type { MongoTools } from './tools.js';
  * Costs one full dump per call; it offers no cheap `counts`, so a backup without --oplog through it records
  * consistency "unchecked".
  */
-export function archiveInspector(tools: MongoTools, dropDatabase: (db: string) => Promise<void>, isEmpty?: (db: string) => Promise<boolean>): ContentInspector {
+export function archiveInspector(
+  tools: MongoTools,
+  dropDatabase: (db: string) => Promise<void>,
+  isEmpty?: (db: string) => Promise<boolean>,
+  dropRestored?: ContentInspector['dropRestored'],
+): ContentInspector {
   let version: string | undefined;
 
   async function dumpSummary(database: string): Promise<ArchiveSummary> {
@@ -39,5 +44,6 @@ export function archiveInspector(tools: MongoTools, dropDatabase: (db: string) =
     },
     dropDatabase,
     ...(isEmpty ? { isEmpty } : {}),
+    ...(dropRestored ? { dropRestored } : {}),
   };
 }

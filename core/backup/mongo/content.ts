@@ -22,7 +22,22 @@ export interface ContentInspector {
    * Absent when the inspector cannot tell cheaply: restores then always verify first.
    */
   isEmpty?(database: string): Promise<boolean>;
+  /**
+   * After a failed restore into a database that was empty: lists its data collections again and, when every one is
+   * in `restored`, drops those (and nothing else: never the database). When any other collection is there, drops
+   * nothing and writes `marker` into the RESTORE_INCOMPLETE_MARKER collection instead. Returns what it dropped and
+   * the collections that were not the restore's. Absent: the executor cannot; a failed restore is left as it is.
+   */
+  dropRestored?(database: string, restored: readonly string[], marker: RestoreMarker): Promise<{ dropped: string[]; others: string[] }>;
 }
+
+/** What marks a database that a failed restore could not put back as it was (a document, _id = backupId). */
+export interface RestoreMarker {
+  readonly backupId: string;
+  readonly reason: string;
+  readonly at: string;
+}
+export const RESTORE_INCOMPLETE_MARKER = 'aks_restore_incomplete';
 
 /**
  * The driver-based inspector. `stats` computes the SAME digest as the archive parser: the multiset sum of
@@ -73,6 +88,17 @@ export function driverInspector(client: MongoClient): ContentInspector {
     },
     async isEmpty(database) {
       return (await dataCollections(database)).length === 0;
+    },
+    async dropRestored(database, restored, marker) {
+      const db = client.db(database);
+      const present = await dataCollections(database);
+      const others = present.filter((n) => !restored.includes(n));
+      if (others.length > 0) {
+        await db.collection<{ _id: string }>(RESTORE_INCOMPLETE_MARKER).updateOne({ _id: marker.backupId }, { $set: { ...marker, others } }, { upsert: true });
+        return { dropped: [], others };
+      }
+      for (const name of present) await db.collection(name).drop();
+      return { dropped: present, others };
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Redactor } from '../../log/redact.js';
 import { CHART_DEFAULT_PASSWORD } from './local-tools.js';
 import { findMongoPod, readRootPassword, type MongoRelease } from './pod-target.js';
 import type { DumpOptions, MongoTools, RestoreOptions } from './tools.js';
+import { RESTORE_INCOMPLETE_MARKER, type RestoreMarker } from './content.js';
 import { dumpArgs, restoreArgs } from './args.js';
 
 /**
@@ -67,11 +68,33 @@ export function countCollectionsScript(database: string): string {
   ]);
 }
 
+/**
+ * After a failed restore into an empty database (ContentInspector.dropRestored): lists the data collections again;
+ * drops them when all are in `restored`, else drops nothing and upserts `marker` into the marker collection. Prints
+ * one line "undo: {dropped, others}" as JSON.
+ */
+export function dropRestoredScript(database: string, restored: readonly string[], marker: RestoreMarker): string {
+  return mongoshScript(database, [
+    `const restored = ${JSON.stringify(restored)};`,
+    'const infos = target.getCollectionInfos({}, { nameOnly: false });',
+    "const present = infos.filter((c) => (c.type === undefined || c.type === '' || c.type === 'collection') && !c.name.startsWith('system.')).map((c) => c.name);",
+    'const others = present.filter((n) => !restored.includes(n));',
+    'if (others.length > 0) {',
+    `  const marker = ${JSON.stringify(marker)};`,
+    `  target.getCollection(${JSON.stringify(RESTORE_INCOMPLETE_MARKER)}).updateOne({ _id: marker.backupId }, { $set: { ...marker, others } }, { upsert: true });`,
+    '} else {',
+    "  for (const n of present) if (!target.getCollection(n).drop()) throw new Error('drop failed: ' + n);",
+    '}',
+    "print('undo: ' + JSON.stringify({ dropped: others.length > 0 ? [] : present, others }));",
+  ]);
+}
+
 /** The pod executor also drops databases (the drill's scratch database) and lists them, with mongosh in the pod. */
 export interface PodMongoTools extends MongoTools {
   dropDatabase(database: string): Promise<void>;
   /** True when the database has no data collection. */
   isEmpty(database: string): Promise<boolean>;
+  dropRestored(database: string, restored: readonly string[], marker: RestoreMarker): Promise<{ dropped: string[]; others: string[] }>;
 }
 
 /** v5 is the first exec subprotocol that can tell the process "stdin is finished"; restore needs it. */
@@ -288,6 +311,17 @@ export function podExecMongoTools(deps: PodExecToolsDeps): PodMongoTools {
       const n = /collections: (\d+)/.exec(out)?.[1];
       if (n === undefined) throw new AppError('AKS_INTERNAL', { reference: 'count-collections-output' });
       return Number(n) === 0;
+    },
+    async dropRestored(database, restored, marker) {
+      const p = await execWithConfig(['mongosh', '--nodb', '--quiet', '--norc', '--eval', dropRestoredScript(database, restored, marker)], `mongosh undo restore into ${database}`, false);
+      let out = '';
+      p.stdout?.on('data', (d: Buffer) => {
+        if (out.length < 100_000) out += d.toString('utf8');
+      });
+      await p.done;
+      const line = /undo: (\{.*\})/.exec(out)?.[1];
+      if (line === undefined) throw new AppError('AKS_INTERNAL', { reference: 'undo-restore-output' });
+      return JSON.parse(line) as { dropped: string[]; others: string[] };
     },
     async version() {
       // `--version` needs no credentials, so it runs without the config script

@@ -17,7 +17,7 @@ import { testConfig, testDeps } from '../../helpers/deps.js';
 import { seedRocketChat } from '../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../sandbox/use.js';
 import { until } from '../chat/builders.js';
-import { sandboxBackupYaml, sandboxCredential } from '../backup/setup.js';
+import { createSandboxBackupKeys, sandboxBackupYaml, sandboxCredential } from '../backup/setup.js';
 import { sandboxKeyVaultOptions, sandboxBlobService } from '../../helpers/azure-clients.js';
 
 const commandSpecs = createRegistry();
@@ -71,7 +71,7 @@ describe('backup progress in the chat progress message', () => {
     await sandboxBlobService(connectionString).getContainerClient(`chatprog-${suffix}`).create();
     const keyName = `chatprog-kek-${suffix}`;
     const kv = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, sandboxKeyVaultOptions(sb.keyvault.caFile!));
-    await kv.createRsaKey(keyName, { keySize: 2048 });
+    await createSandboxBackupKeys(kv, keyName);
     const yaml = `
 bot: { defaultEnvironment: local }
 access: { roles: { admin: [alice], operator: [bob] } }

@@ -20,7 +20,7 @@ import { type FakeKubeExec, startFakeKubeExec } from '../../fakes/kube-exec/serv
 import { testConfig, testDeps } from '../../helpers/deps.js';
 import { seedRocketChat, snapshot } from '../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../sandbox/use.js';
-import { sandboxBackupYaml, sandboxCredential } from '../backup/setup.js';
+import { createSandboxBackupKeys, sandboxBackupYaml, sandboxCredential } from '../backup/setup.js';
 import { sandboxKeyVaultOptions, sandboxBlobService } from '../../helpers/azure-clients.js';
 
 /**
@@ -55,7 +55,7 @@ describe('backup runtime with executor kind kubernetes (sandbox apiserver + exec
     await sandboxBlobService(connectionString).getContainerClient(`wire-${suffix}`).create();
     const keyName = `wire-kek-${suffix}`;
     const kv = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, sandboxKeyVaultOptions(sb.keyvault.caFile!));
-    await kv.createRsaKey(keyName, { keySize: 2048 });
+    await createSandboxBackupKeys(kv, keyName);
 
     const upstream = new KubeConfig();
     upstream.loadFromFile(sb.kubernetes.kubeconfig!);

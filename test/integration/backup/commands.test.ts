@@ -9,7 +9,7 @@ import { AppError } from '../../../core/errors/app-error.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';
 import { seedRocketChat } from '../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../sandbox/use.js';
-import { sandboxBackupYaml, sandboxCredential } from './setup.js';
+import { createSandboxBackupKeys, sandboxBackupYaml, sandboxCredential } from './setup.js';
 import { sandboxKeyVaultOptions, sandboxBlobService } from '../../helpers/azure-clients.js';
 
 /** The commands end to end from a YAML configuration: the same path the bot takes, with the sandbox as Azure. */
@@ -28,7 +28,7 @@ describe('backup commands from configuration (sandbox)', () => {
     connectionString = sb.azurite.connectionString!;
     const keyName = `cmd-kek-${suffix}`;
     const kv = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, sandboxKeyVaultOptions(sb.keyvault.caFile!));
-    await kv.createRsaKey(keyName, { keySize: 2048 });
+    await createSandboxBackupKeys(kv, keyName);
     const yaml = `
 bot: { defaultEnvironment: local }
 access: { roles: { admin: [alice] } }

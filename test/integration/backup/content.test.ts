@@ -11,7 +11,7 @@ import { drillBackup, restoreBackup } from '../../../core/backup/restore.js';
 import type { BackupDeps } from '../../../core/backup/types.js';
 import { codeOf } from '../../helpers/errors.js';
 import { seedRocketChat, snapshot } from '../../helpers/rocketchat-data.js';
-import { readBlob, writeBlob } from './archive-edit.js';
+import { putBack, writeSignedManifest } from './archive-edit.js';
 import { type BackupSandbox, backupSandbox } from './setup.js';
 
 /**
@@ -133,20 +133,19 @@ describe('content digests: archive stream at backup, database after restore', ()
   });
 
   it('a version 1 manifest: a restore compares counts only, a drill refuses with AKS_BACKUP_MANIFEST_OLD', async () => {
-    const v2text = await readBlob(s.container, manifestBlobName('sandbox', m.id));
     const { hashScheme: _scheme, ...mongo } = m.mongo;
     const v1 = {
       ...m,
       manifestVersion: 1,
       mongo: { ...mongo, consistency: 'unchanged-during-dump', collections: m.mongo.collections.map((c) => ({ name: c.name, count: c.count, sha256: 'f'.repeat(64) })) },
     };
-    await writeBlob(s.container, manifestBlobName('sandbox', m.id), JSON.stringify(v1));
+    const was = await writeSignedManifest(s.container, deps.signer, 'sandbox', m.id, JSON.stringify(v1));
     try {
       const r = await restoreBackup(deps, m.id, { database: `${dbName}_v1`, drop: true });
       expect(r.manifest.manifestVersion).toBe(1);
       expect(await codeOf(drillBackup(deps, m.id).then((o) => { if (o.error) throw o.error; }))).toBe('AKS_BACKUP_MANIFEST_OLD');
     } finally {
-      await writeBlob(s.container, manifestBlobName('sandbox', m.id), v2text);
+      await putBack(s.container, 'sandbox', m.id, was);
     }
   });
 });

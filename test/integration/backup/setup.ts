@@ -3,6 +3,7 @@ import { KeyClient } from '@azure/keyvault-keys';
 import type { ContainerClient } from '@azure/storage-blob';
 import { MongoClient } from 'mongodb';
 import { keyVaultKeyWrapper } from '../../../core/backup/crypto/key-vault-wrapper.js';
+import { keyVaultManifestSigner } from '../../../core/backup/crypto/manifest-signer.js';
 import { driverInspector } from '../../../core/backup/mongo/content.js';
 import { localMongoTools } from '../../../core/backup/mongo/local-tools.js';
 import type { BackupDeps, BackupSettings } from '../../../core/backup/types.js';
@@ -26,11 +27,13 @@ export interface BackupSandbox {
   readonly container: ContainerClient;
   readonly keys: KeyClient;
   readonly keyName: string;
+  /** The key that signs manifests (key_ops sign and verify), separate from the wrapping key as in production. */
+  readonly signingKeyName: string;
   readonly logs: MemoryStream;
   readonly redactor: Redactor;
   readonly mongodump: string;
   readonly mongorestore: string;
-  deps(overrides?: Partial<Omit<BackupDeps, 'settings'>> & { settings?: Partial<BackupSettings>; keyName?: string }): BackupDeps;
+  deps(overrides?: Partial<Omit<BackupDeps, 'settings'>> & { settings?: Partial<BackupSettings>; keyName?: string; signingKeyName?: string }): BackupDeps;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,8 @@ export async function backupSandbox(suffix: string, database: string): Promise<B
   const keys = new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, kvOptions);
   const keyName = `backup-kek-${randomUUID().slice(0, 8)}`;
   await keys.createRsaKey(keyName, { keySize: 2048 });
+  const signingKeyName = `backup-signing-${randomUUID().slice(0, 8)}`;
+  await keys.createRsaKey(signingKeyName, { keySize: 2048, keyOps: ['sign', 'verify'] });
   const logs = new MemoryStream();
   const redactor = new Redactor();
   const log = createLogger({ level: 'debug', redactor, destination: logs });
@@ -58,17 +63,19 @@ export async function backupSandbox(suffix: string, database: string): Promise<B
     container,
     keys,
     keyName,
+    signingKeyName,
     logs,
     redactor,
     mongodump,
     mongorestore,
     deps(o = {}) {
-      const { settings, keyName: kn, ...rest } = o;
+      const { settings, keyName: kn, signingKeyName: sn, ...rest } = o;
       return {
         environment: 'sandbox',
         container,
         prefix: 'sandbox',
         keys: keyVaultKeyWrapper({ keys, keyName: kn ?? keyName, credential: sandboxCredential, options: kvOptions }),
+        signer: keyVaultManifestSigner({ keys, keyName: sn ?? signingKeyName, credential: sandboxCredential, options: kvOptions }),
         tools,
         inspector: driverInspector(mongo),
         settings: { database, oplog: false, restoreIndexes: false, chunkSize: 256 * 1024, uploadBlockSize: 1024 * 1024, uploadConcurrency: 4, ...settings },
@@ -88,6 +95,8 @@ export async function backupSandbox(suffix: string, database: string): Promise<B
 export interface SandboxBackupYaml {
   readonly container: string;
   readonly keyName: string;
+  /** The manifest signing key; default `<keyName>-signing` (create it with createSandboxBackupKeys). */
+  readonly signingKeyName?: string;
   readonly database: string;
   /** The executor line's value; default: the local tools against TEST_MONGO_URI. */
   readonly executor?: string;
@@ -109,6 +118,7 @@ export function sandboxBackupYaml(sb: Record<string, Readonly<Record<string, str
       keyVaultUrl: ${kv.vaultUrl}
       keyVaultCaFile: ${kv.caFile}
       keyName: ${o.keyName}
+      signingKeyName: ${o.signingKeyName ?? `${o.keyName}-signing`}
       database: ${o.database}
       oplog: false
       restoreIndexes: false
@@ -116,4 +126,10 @@ export function sandboxBackupYaml(sb: Record<string, Readonly<Record<string, str
       upload: { blockSizeMiB: 1, concurrency: 2 }
       executor: ${o.executor ?? `{ kind: local, mongodump: ${tools.mongodump}, mongorestore: ${tools.mongorestore}, uri: { env: TEST_MONGO_URI } }`}
 ${o.extra ?? ''}`;
+}
+
+/** The two keys an environment's backups use, in the sandbox vault: `<keyName>` wraps, `<keyName>-signing` signs. */
+export async function createSandboxBackupKeys(kv: KeyClient, keyName: string): Promise<void> {
+  await kv.createRsaKey(keyName, { keySize: 2048 });
+  await kv.createRsaKey(`${keyName}-signing`, { keySize: 2048, keyOps: ['sign', 'verify'] });
 }

@@ -1,11 +1,14 @@
-import { constants, createPublicKey, publicEncrypt, randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { constants, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID, sign, verify } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { request } from 'node:https';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import { useSandbox } from '../../sandbox/use.js';
 import { sandboxKeyVaultOptions } from '../../helpers/azure-clients.js';
+import { KEYS_OPENAPI, OPENAPI_DIR, SECRETS_OPENAPI } from '../../fakes/keyvault/contract.js';
 
 /**
  * The sandbox Key Vault is a FAKE speaking the Key Vault REST API (lowkey-vault is not served by the registry
@@ -212,4 +215,94 @@ describe('sandbox: Key Vault (fake) through the unmodified Azure SDK clients', (
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).error.code).toBe('Forbidden');
   });
+
+  describe('sign and verify (RSA keys) as the service does, bodies checked against the keys API definition', () => {
+    const data = Buffer.from('{"manifestVersion":2,"id":"20261126T020000Z-3fa9c1"}');
+    const digest = createHash('sha256').update(data).digest();
+    const jwkPublic = (k: { n?: Uint8Array; e?: Uint8Array }) =>
+      createPublicKey({ key: { kty: 'RSA', n: Buffer.from(k.n!).toString('base64url'), e: Buffer.from(k.e!).toString('base64url') }, format: 'jwk' });
+
+    it.each([
+      ['RS256', constants.RSA_PKCS1_PADDING],
+      ['PS256', constants.RSA_PKCS1_PSS_PADDING],
+    ] as const)('%s: the vault signs a SHA-256 digest; the signature verifies outside the vault over the data, and in it', async (alg, padding) => {
+      const key = await keys.createRsaKey(`signer-${randomUUID().slice(0, 8)}`, { keySize: 2048 });
+      const crypto = new CryptographyClient(key.id!, credential, sandboxKeyVaultOptions(caFile));
+      const signed = await crypto.sign(alg, digest);
+      expect(signed.keyID).toBe(key.id);
+      expect(signed.result.length).toBe(256);
+      // what node's own RSASSA verifier accepts over the undigested data: the vault signed that digest, as Azure does
+      const outside = { key: jwkPublic(key.key!), padding, saltLength: 32 };
+      expect(verify('sha256', data, outside, Buffer.from(signed.result))).toBe(true);
+      expect(verify('sha256', Buffer.concat([data, Buffer.from(' ')]), outside, Buffer.from(signed.result))).toBe(false);
+      expect((await crypto.verify(alg, digest, signed.result)).result).toBe(true);
+      const flipped = Buffer.from(signed.result);
+      flipped[7] = flipped[7]! ^ 0x01;
+      expect((await crypto.verify(alg, digest, flipped)).result).toBe(false);
+      expect((await crypto.verify(alg, createHash('sha256').update('other').digest(), signed.result)).result).toBe(false);
+      // a digest of the wrong length is refused, not signed
+      expect(await statusOf(crypto.sign(alg, randomBytes(20)))).toBe(400);
+    });
+
+    it('verifies signatures made outside the vault with the same (imported) key: RS256 and PS256, PSS salted per signature', async () => {
+      const pems = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+      const priv = createPrivateKey(pems.privateKey);
+      const jwk = priv.export({ format: 'jwk' });
+      const toBytes = (v: string | undefined) => (v ? Buffer.from(v, 'base64url') : undefined);
+      const imported = await keys.importKey(`imported-${randomUUID().slice(0, 8)}`, {
+        kty: 'RSA', n: toBytes(jwk.n), e: toBytes(jwk.e), d: toBytes(jwk.d), p: toBytes(jwk.p), q: toBytes(jwk.q), dp: toBytes(jwk.dp), dq: toBytes(jwk.dq), qi: toBytes(jwk.qi),
+      });
+      const crypto = new CryptographyClient(imported.id!, credential, sandboxKeyVaultOptions(caFile));
+      const rs = sign('sha256', data, { key: priv, padding: constants.RSA_PKCS1_PADDING });
+      const ps = sign('sha256', data, { key: priv, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+      expect((await crypto.verify('RS256', digest, rs)).result).toBe(true);
+      expect((await crypto.verify('PS256', digest, ps)).result).toBe(true);
+      // the scheme is part of the signature: a PSS signature is not a PKCS#1 v1.5 one
+      expect((await crypto.verify('RS256', digest, ps)).result).toBe(false);
+      const a = await crypto.sign('PS256', digest);
+      const b = await crypto.sign('PS256', digest);
+      expect(Buffer.from(a.result).equals(Buffer.from(b.result))).toBe(false);
+    });
+
+    it('refuses sign on a key whose key_ops do not allow it, and bodies of the wrong shape with 400 naming the contract', async () => {
+      const wrapOnly = await keys.createRsaKey(`wrap-only-${randomUUID().slice(0, 8)}`, { keyOps: ['wrapKey', 'unwrapKey'] });
+      const res = await rawPost(`${wrapOnly.id}/sign?api-version=7.5`, ca, { alg: 'RS256', value: digest.toString('base64url') });
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body).error.code).toBe('Forbidden');
+
+      const key = await keys.createRsaKey(`shape-${randomUUID().slice(0, 8)}`);
+      const cases: [string, string, unknown][] = [
+        ['sign', 'without alg', { value: digest.toString('base64url') }],
+        ['sign', 'an algorithm the API does not define', { alg: 'RS257', value: digest.toString('base64url') }],
+        ['sign', 'base64 instead of base64url', { alg: 'RS256', value: `${digest.toString('base64')}+/=` }],
+        ['verify', 'without digest', { alg: 'PS256', value: digest.toString('base64url') }],
+      ];
+      for (const [op, why, body] of cases) {
+        const r = await rawPost(`${key.id}/${op}?api-version=7.5`, ca, body);
+        expect({ why, status: r.status }).toEqual({ why, status: 400 });
+        expect(JSON.parse(r.body).error.message).toContain('does not match the Key Vault API');
+      }
+      // the answer has the documented shape: KeyVerifyResult is {value: boolean}
+      const ok = await rawPost(`${key.id}/verify?api-version=7.5`, ca, { alg: 'PS256', digest: digest.toString('base64url'), value: randomBytes(256).toString('base64url') });
+      expect(JSON.parse(ok.body)).toEqual({ value: false });
+    });
+  });
+});
+
+/**
+ * The fake checks bodies against copies of the Key Vault API definitions kept in the repository (a fresh clone has
+ * no shared contracts folder); where that folder sits next to the checkout, the copies must be byte-identical to it.
+ */
+describe('Key Vault API definitions kept in the repository', () => {
+  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  const shared = resolve(repoRoot, '..', 'shared', 'contracts', 'azure-openapi', 'specification', 'keyvault', 'data-plane');
+  const present = existsSync(shared);
+
+  for (const rel of [KEYS_OPENAPI, SECRETS_OPENAPI]) {
+    it(`${rel} is byte-identical to the shared contract`, (ctx) => {
+      // a checkout on its own (CI, a fresh clone) has only the copies: nothing to compare them with, said as a skip
+      ctx.skip(!present, `no shared Key Vault contracts at ${shared} in this checkout, so the copy cannot be compared`);
+      expect(readFileSync(join(OPENAPI_DIR, rel)).equals(readFileSync(join(shared, rel)))).toBe(true);
+    });
+  }
 });

@@ -56,7 +56,7 @@ export const keyvault: Component = {
   version: 'fake-kv-2025-07-01',
   description: 'FAKE Azure Key Vault (secrets + RSA keys REST API, HTTPS, challenge auth); lowkey-vault is not served here',
   kind: 'service',
-  buildInputs: [SERVER_SCRIPT],
+  buildInputs: [SERVER_SCRIPT, 'test/fakes/keyvault/contract.ts', 'test/fakes/keyvault/openapi/Keys/stable/7.5/keys.json'],
 
   async build(ctx) {
     if (!existsSync(join(ctx.repoRoot, 'node_modules', 'tsx', 'package.json'))) {

@@ -12,7 +12,14 @@
  *   characters; disabled secrets refuse get;
  * - keys (RSA only): create, import, rotate, get, update, list, list versions, soft delete, get/list/purge/recover
  *   deleted, backup/restore, and encrypt/decrypt/wrapkey/unwrapkey with RSA-OAEP and RSA-OAEP-256, checked against
- *   the key's key_ops; sign/verify/release and EC/oct keys answer 501 so a test never mistakes them for working.
+ *   the key's key_ops; release and EC/oct keys answer 501 so a test never mistakes them for working;
+ * - sign/verify over a digest the caller computed, as the service does: RS256/384/512 (RSASSA-PKCS1-v1_5, the
+ *   digest wrapped in its DigestInfo) and PS256/384/512 (RSASSA-PSS, MGF1 with the same hash, salt as long as the
+ *   digest, RFC 7518 §3.5); the digest must have the hash's length; verify answers {value: false} for a signature
+ *   that does not match, and 400 for an algorithm an RSA key cannot do;
+ * - the bodies of every key operation (encrypt … verify) are checked against the Key Vault keys API definition
+ *   (test/fakes/keyvault/openapi, via test/fakes/keyvault/contract.ts): a request of the wrong shape gets 400, and a
+ *   response of the wrong shape is a bug of this fake, answered as 500 so the test that caused it fails.
  *
  * State lives in memory for the life of the process. Configured through the environment:
  *   KV_HOST, KV_PORT, KV_CERT (PEM chain), KV_KEY (PEM), KV_TENANT_ID
@@ -21,15 +28,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import {
   constants,
+  createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   privateDecrypt,
+  privateEncrypt,
+  publicDecrypt,
   publicEncrypt,
+  randomBytes,
   randomUUID,
+  timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { KeysContract } from '../../fakes/keyvault/contract.js';
 
 const host = process.env.KV_HOST ?? '127.0.0.1';
 const port = Number(process.env.KV_PORT ?? '0');
@@ -352,7 +365,109 @@ function updateKey(base: string, name: string, version: string, body: Record<str
   return keyBundle(base, liveEntry(keys, name).name, v);
 }
 
-const OPERATIONS: Record<string, string> = { encrypt: 'encrypt', decrypt: 'decrypt', wrapkey: 'wrapKey', unwrapkey: 'unwrapKey' };
+const OPERATIONS: Record<string, string> = { encrypt: 'encrypt', decrypt: 'decrypt', wrapkey: 'wrapKey', unwrapkey: 'unwrapKey', sign: 'sign', verify: 'verify' };
+
+interface SignatureAlgorithm {
+  readonly hash: 'sha256' | 'sha384' | 'sha512';
+  readonly pss: boolean;
+}
+const SIGNATURE_ALGORITHMS: Record<string, SignatureAlgorithm> = {
+  RS256: { hash: 'sha256', pss: false },
+  RS384: { hash: 'sha384', pss: false },
+  RS512: { hash: 'sha512', pss: false },
+  PS256: { hash: 'sha256', pss: true },
+  PS384: { hash: 'sha384', pss: true },
+  PS512: { hash: 'sha512', pss: true },
+};
+/** DER DigestInfo prefixes of RFC 8017 §9.2 note 1: what RSASSA-PKCS1-v1_5 signs in front of the digest. */
+const DIGEST_INFO: Record<SignatureAlgorithm['hash'], Buffer> = {
+  sha256: Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+  sha384: Buffer.from('3041300d060960864801650304020205000430', 'hex'),
+  sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
+};
+const HASH_BYTES: Record<SignatureAlgorithm['hash'], number> = { sha256: 32, sha384: 48, sha512: 64 };
+
+function mgf1(hash: string, seed: Buffer, length: number): Buffer {
+  const out: Buffer[] = [];
+  for (let i = 0, n = 0; n < length; i++) {
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(i);
+    const block = createHash(hash).update(seed).update(c).digest();
+    out.push(block);
+    n += block.length;
+  }
+  return Buffer.concat(out).subarray(0, length);
+}
+
+/** EMSA-PSS-ENCODE (RFC 8017 §9.1.1) of a digest, salt length = digest length, as `k` bytes for a raw RSA operation. */
+function pssEncode(hash: SignatureAlgorithm['hash'], digest: Buffer, modBits: number): Buffer {
+  const hLen = HASH_BYTES[hash];
+  const emBits = modBits - 1;
+  const emLen = Math.ceil(emBits / 8);
+  const salt = randomBytes(hLen);
+  const h = createHash(hash).update(Buffer.alloc(8)).update(digest).update(salt).digest();
+  const db = Buffer.concat([Buffer.alloc(emLen - 2 * hLen - 2), Buffer.from([1]), salt]);
+  const mask = mgf1(hash, h, db.length);
+  for (let i = 0; i < db.length; i++) db[i] = db[i]! ^ mask[i]!;
+  db[0] = db[0]! & (0xff >> (8 * emLen - emBits));
+  const em = Buffer.concat([db, h, Buffer.from([0xbc])]);
+  return Buffer.concat([Buffer.alloc(Math.ceil(modBits / 8) - emLen), em]);
+}
+
+/** EMSA-PSS-VERIFY (RFC 8017 §9.1.2) of the raw RSA result `m` (k bytes). */
+function pssVerify(hash: SignatureAlgorithm['hash'], digest: Buffer, m: Buffer, modBits: number): boolean {
+  const hLen = HASH_BYTES[hash];
+  const emBits = modBits - 1;
+  const emLen = Math.ceil(emBits / 8);
+  if (m.subarray(0, m.length - emLen).some((b) => b !== 0)) return false;
+  const em = m.subarray(m.length - emLen);
+  if (emLen < 2 * hLen + 2 || em[emLen - 1] !== 0xbc) return false;
+  const db = Buffer.from(em.subarray(0, emLen - hLen - 1));
+  const h = em.subarray(emLen - hLen - 1, emLen - 1);
+  if ((db[0]! & ~(0xff >> (8 * emLen - emBits)) & 0xff) !== 0) return false;
+  const mask = mgf1(hash, h, db.length);
+  for (let i = 0; i < db.length; i++) db[i] = db[i]! ^ mask[i]!;
+  db[0] = db[0]! & (0xff >> (8 * emLen - emBits));
+  const ps = emLen - 2 * hLen - 2;
+  if (db.subarray(0, ps).some((b) => b !== 0) || db[ps] !== 1) return false;
+  const salt = db.subarray(ps + 1);
+  const h2 = createHash(hash).update(Buffer.alloc(8)).update(digest).update(salt).digest();
+  return timingSafeEqual(h, h2);
+}
+
+function signatureAlgorithm(alg: string, digest: Buffer): SignatureAlgorithm {
+  const a = SIGNATURE_ALGORITHMS[alg];
+  if (!a) throw new KvError(400, 'BadParameter', `Algorithm ${alg} is not supported for an RSA key (RS256, RS384, RS512, PS256, PS384, PS512 are)`);
+  if (digest.length !== HASH_BYTES[a.hash]) {
+    throw new KvError(400, 'BadParameter', `Invalid digest length: ${alg} takes a ${HASH_BYTES[a.hash]}-byte digest, got ${digest.length} bytes`);
+  }
+  return a;
+}
+
+function signDigest(key: KeyObject, alg: string, digest: Buffer): Buffer {
+  const a = signatureAlgorithm(alg, digest);
+  if (!a.pss) return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([DIGEST_INFO[a.hash], digest]));
+  const modBits = key.asymmetricKeyDetails?.modulusLength ?? 2048;
+  return privateEncrypt({ key, padding: constants.RSA_NO_PADDING }, pssEncode(a.hash, digest, modBits));
+}
+
+function verifyDigest(key: KeyObject, alg: string, digest: Buffer, signature: Buffer): boolean {
+  const a = signatureAlgorithm(alg, digest);
+  const pub = createPublicKey(key);
+  const modBits = pub.asymmetricKeyDetails?.modulusLength ?? 2048;
+  if (signature.length !== Math.ceil(modBits / 8)) return false;
+  try {
+    if (!a.pss) {
+      const expected = Buffer.concat([DIGEST_INFO[a.hash], digest]);
+      const got = publicDecrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, signature);
+      return got.length === expected.length && timingSafeEqual(got, expected);
+    }
+    return pssVerify(a.hash, digest, publicDecrypt({ key: pub, padding: constants.RSA_NO_PADDING }, signature), modBits);
+  } catch {
+    // not a valid RSA signature value for this key (e.g. out of range or bad padding): it does not verify
+    return false;
+  }
+}
 
 function keyOperation(base: string, name: string, version: string, op: string, body: Record<string, unknown>): Record<string, unknown> {
   const operation = OPERATIONS[op];
@@ -367,12 +482,18 @@ function keyOperation(base: string, name: string, version: string, op: string, b
     throw new KvError(403, 'Forbidden', `Operation ${operation} is not permitted on this key.`, 'KeyOperationForbidden');
   }
   const alg = String(body.alg ?? '');
+  const kid = `${base}/keys/${liveEntry(keys, name).name}/${v.version}`;
+  if (typeof body.value !== 'string') throw new KvError(400, 'BadParameter', 'value (base64url) is required');
+  const input = Buffer.from(body.value, 'base64url');
+  if (operation === 'sign') return { kid, value: b64u(signDigest(v.privateKey, alg, input)) };
+  if (operation === 'verify') {
+    if (typeof body.digest !== 'string') throw new KvError(400, 'BadParameter', 'digest (base64url) is required');
+    return { value: verifyDigest(v.privateKey, alg, Buffer.from(body.digest, 'base64url'), input) };
+  }
   const oaepHash = alg === 'RSA-OAEP' ? 'sha1' : alg === 'RSA-OAEP-256' ? 'sha256' : undefined;
   if (!oaepHash) {
     throw new KvError(400, 'BadParameter', `Algorithm ${alg} is not supported here (RSA-OAEP and RSA-OAEP-256 are; RSA1_5 is not implemented by the sandbox fake)`);
   }
-  if (typeof body.value !== 'string') throw new KvError(400, 'BadParameter', 'value (base64url) is required');
-  const input = Buffer.from(body.value, 'base64url');
   const encrypting = operation === 'encrypt' || operation === 'wrapKey';
   let out: Buffer;
   try {
@@ -382,7 +503,7 @@ function keyOperation(base: string, name: string, version: string, op: string, b
   } catch (err) {
     throw new KvError(400, 'BadParameter', `${operation} failed: ${(err as Error).message}`);
   }
-  return { kid: `${base}/keys/${liveEntry(keys, name).name}/${v.version}`, value: b64u(out) };
+  return { kid, value: b64u(out) };
 }
 
 // ---- shared: delete, recover, purge, backup, restore, paging ----
@@ -638,14 +759,43 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     }
   }
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  const result = route(method, parts, base, url, body);
+  const documented = contractPath(method, parts);
+  if (!documented) {
+    const result = route(method, parts, base, url, body);
+    reply(res, result.status, result.body);
+    return;
+  }
+  const wrong = contract.checkRequest(method, documented, body);
+  if (wrong) throw new KvError(400, 'BadParameter', `The request body does not match the Key Vault API: ${wrong}`);
+  let result: { status: number; body?: unknown };
+  try {
+    result = route(method, parts, base, url, body);
+  } catch (err) {
+    if (!(err instanceof KvError)) throw err;
+    result = { status: err.status, body: errorBody(err) };
+  }
+  const bad = contract.checkResponse(method, documented, result.status, result.body);
+  if (bad) throw new Error(`the fake's own answer does not match the Key Vault API: ${bad}`);
   reply(res, result.status, result.body);
+}
+
+const contract = new KeysContract();
+
+/** The documented path of a key operation (POST /keys/{name}/{version}/{op}), whose bodies the contract checks. */
+function contractPath(method: string, parts: string[]): string | undefined {
+  const op = parts[3];
+  if (method !== 'POST' || parts.length !== 4 || parts[0] !== 'keys' || !op || !(op in OPERATIONS)) return undefined;
+  return `/keys/{key-name}/{key-version}/${op}`;
+}
+
+function errorBody(err: KvError): unknown {
+  return { error: { code: err.code, message: err.message, ...(err.inner ? { innererror: { code: err.inner } } : {}) } };
 }
 
 const server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (req, res) => {
   handle(req, res).catch((err: unknown) => {
     if (err instanceof KvError) {
-      reply(res, err.status, { error: { code: err.code, message: err.message, ...(err.inner ? { innererror: { code: err.inner } } : {}) } });
+      reply(res, err.status, errorBody(err));
       return;
     }
     console.error(err);

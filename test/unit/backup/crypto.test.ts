@@ -142,6 +142,8 @@ describe('unwrapOnce (the two reads of one restore)', () => {
     const calls: string[] = [];
     let failNext = false;
     const counting: KeyWrapper = {
+      pinned: inner.pinned,
+      accepts: (id) => inner.accepts(id),
       wrap: (k) => inner.wrap(k),
       unwrap: async (k) => {
         calls.push(k.keyId);

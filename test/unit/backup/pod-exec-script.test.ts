@@ -1,8 +1,9 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POD_SCRIPT } from '../../../core/backup/mongo/pod-exec-tools.js';
+import { dropRestoredScript, POD_SCRIPT } from '../../../core/backup/mongo/pod-exec-tools.js';
 import { createStreamExec } from '../../../core/exec/stream.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { testDeps } from '../../helpers/deps.js';
@@ -47,5 +48,41 @@ describe('the pod executor script', () => {
     const p = createStreamExec({ redactor: new Redactor(), log })('sh', ['-c', POD_SCRIPT, 'aks-mongo', tool], { stdin: 'pipe', stdout: 'ignore' });
     p.stdin!.end();
     await expect(p.done).rejects.toMatchObject({ code: 'AKS_EXEC_FAILED', exitCode: 97 });
+  });
+});
+
+/**
+ * The mongosh script that undoes a failed restore into an empty database, run by node with a stand-in for the
+ * mongosh globals (Mongo, print) over a database listing: it drops only when every collection is the restore's own.
+ */
+describe('the pod executor undo script (dropRestoredScript)', () => {
+  const stub = `
+    globalThis.__state = JSON.parse(process.env.STATE);
+    globalThis.print = (s) => console.log(s);
+    globalThis.Mongo = class { getDB() { return {
+      getCollectionInfos: () => __state.infos,
+      getCollection: (n) => ({ drop: () => (__state.dropped.push(n), true), updateOne: (f, u, o) => __state.marked.push({ f, u, o }) }),
+    }; } };
+    process.on('exit', () => console.log('state: ' + JSON.stringify(__state)));
+  `;
+  const run = (infos: { name: string; type?: string }[], restored: string[]) => {
+    const out = execFileSync(process.execPath, ['-e', `${stub}\n${dropRestoredScript('rc', restored, { backupId: 'b1', reason: 'AKS_BACKUP_TAMPERED', at: '2026-01-01T00:00:00.000Z' })}`], {
+      input: `uri: ${JSON.stringify('mongodb://root:pw@h/')}\n`,
+      env: { ...process.env, STATE: JSON.stringify({ infos, dropped: [], marked: [] }) },
+    }).toString();
+    return { undo: JSON.parse(/undo: (.*)/.exec(out)![1]!), state: JSON.parse(/state: (.*)/.exec(out)![1]!) };
+  };
+
+  it('only restored collections there: drops those, marks nothing', () => {
+    const r = run([{ name: 'users', type: 'collection' }, { name: 'system.views', type: 'collection' }, { name: 'v', type: 'view' }], ['users', 'rocketchat_message']);
+    expect(r.undo).toEqual({ dropped: ['users'], others: [] });
+    expect(r.state).toMatchObject({ dropped: ['users'], marked: [] });
+  });
+
+  it('another collection there: drops nothing, upserts the marker naming it', () => {
+    const r = run([{ name: 'users', type: 'collection' }, { name: 'app_settings', type: 'collection' }], ['users']);
+    expect(r.undo).toEqual({ dropped: [], others: ['app_settings'] });
+    expect(r.state.dropped).toEqual([]);
+    expect(r.state.marked).toEqual([{ f: { _id: 'b1' }, u: { $set: { backupId: 'b1', reason: 'AKS_BACKUP_TAMPERED', at: '2026-01-01T00:00:00.000Z', others: ['app_settings'] } }, o: { upsert: true } }]);
   });
 });
