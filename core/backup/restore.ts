@@ -6,6 +6,7 @@ import { hashTap } from './crypto/hash-tap.js';
 import { unwrapOnce } from './crypto/key-wrapper.js';
 import { compareCollections, type CollectionStat, type Manifest } from './manifest.js';
 import { RESTORE_INCOMPLETE_MARKER } from './mongo/content.js';
+import type { RestoreOptions } from './mongo/tools.js';
 import { progressReporter } from './progress.js';
 import { readSignedManifest } from './read-set.js';
 import { openSpool, type Spool } from './spool.js';
@@ -105,26 +106,21 @@ async function restoreFrom(
 ): Promise<RestoreResult> {
   const { database, emptyTarget, spool } = o;
   const source = listed.mongo.database;
-  const renamed = database !== source;
   const started = Date.now();
   const { manifest, etag } = emptyTarget ? await openArchive(deps, id, listed) : await verifyBackup(deps, id, listed, spool, { signal: o.signal });
   const fromSpool = spool?.complete() ?? false;
   // a version 1 manifest's hashes (sorted Extended JSON) are no longer computed: counts only, or no drill at all
   const countsOnly = manifest.manifestVersion === 1;
   if (countsOnly && o.requireDigests) throw new AppError('AKS_BACKUP_MANIFEST_OLD', { backupId: id, version: manifest.manifestVersion });
-  const oplogReplay = manifest.mongo.oplog && !renamed;
+  const options = restoreOptions({ oplogBackup: manifest.mongo.oplog, source, target: database, emptyTarget, drop: o.drop, indexes: deps.settings.restoreIndexes });
+  const oplogReplay = options.oplogReplay === true;
   deps.log.info(
     { backupId: id, database, readsArchiveOnce: emptyTarget, ...(emptyTarget ? {} : { verifyMs: Date.now() - started, secondReadFrom: fromSpool ? 'local spool' : 'blob' }) },
     emptyTarget ? 'restore into an empty database: authenticating as it restores' : 'restore over existing data: verified first',
   );
   const progress = progressReporter('restore', deps.onProgress);
   const proc = await deps.tools.restore({
-    drop: emptyTarget ? false : o.drop,
-    // replaying an oplog into a renamed database would write to the original one
-    oplogReplay,
-    indexes: deps.settings.restoreIndexes,
-    include: manifest.mongo.oplog ? [`${source}.*`] : [],
-    rename: renamed ? { from: `${source}.*`, to: `${database}.*` } : undefined,
+    ...options,
     onLine: progress.line,
     ...(o.signal ? { signal: o.signal } : {}),
   });
@@ -171,6 +167,31 @@ async function restoreFrom(
   if (oplogReplay && created) deps.log.warn({ backupId: id, created }, 'collections the replayed oplog may have created are not compared');
   deps.log.info({ backupId: id, database, collections: collections.length, restoredMs, comparedMs: Date.now() - started - restoredMs }, 'restore matched the manifest');
   return { manifest, database, collections };
+}
+
+/**
+ * What mongorestore is asked to do, from the backup's kind, the target and the settings (exported so the argv can
+ * be given to the real mongorestore in a test).
+ *
+ * - A backup with an oplog (a full dump of a replica set) restored into its own database replays the oplog, so the
+ *   data is consistent as of the dump's end. mongorestore replays only a restore of the whole archive: no
+ *   --nsInclude, --nsExclude or rename may accompany --oplogReplay. So the whole dump is restored, the `admin`
+ *   database (users and roles) included: the recreated chart must keep the Secret that holds those users'
+ *   passwords (docs/backup-format.md).
+ * - Restored under another name (a drill's scratch database), the oplog is not replayed (it would write to the
+ *   original database) and only the application database is taken out of a full dump and renamed.
+ * - --drop only over existing data; an empty target has nothing to drop.
+ */
+export function restoreOptions(o: { oplogBackup: boolean; source: string; target: string; emptyTarget: boolean; drop: boolean; indexes: boolean }): Pick<RestoreOptions, 'drop' | 'oplogReplay' | 'indexes' | 'include' | 'rename'> {
+  const renamed = o.target !== o.source;
+  const oplogReplay = o.oplogBackup && !renamed;
+  return {
+    drop: o.emptyTarget ? false : o.drop,
+    oplogReplay,
+    indexes: o.indexes,
+    include: o.oplogBackup && !oplogReplay ? [`${o.source}.*`] : [],
+    rename: renamed ? { from: `${o.source}.*`, to: `${o.target}.*` } : undefined,
+  };
 }
 
 /**

@@ -6,13 +6,14 @@ import { execa } from 'execa';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreArgs } from '../../../core/backup/mongo/args.js';
+import { restoreOptions } from '../../../core/backup/restore.js';
 import type { RestoreOptions } from '../../../core/backup/mongo/tools.js';
 import { useSandbox } from '../../sandbox/use.js';
 
 /**
- * Every mongorestore argv the restore can build (core/backup/restore.ts: `oplogReplay` when the backup has an oplog
- * and the target is not renamed, `--nsInclude=<source>.*` when the backup has an oplog, the rename for a drill,
- * `--drop` only over existing data, indexes from the settings), given to the REAL mongorestore. The unit tests pin
+ * Every mongorestore argv the restore can build (core/backup/restore.ts restoreOptions: the whole archive with
+ * `--oplogReplay` when the backup has an oplog and the target is not renamed, `--nsInclude=<source>.*` and the
+ * rename for a drill, `--drop` only over existing data, indexes from the settings), given to the REAL mongorestore. The unit tests pin
  * the argv; this proves mongorestore accepts it: its own option checks (e.g. "cannot use --oplogReplay with includes
  * specified") run before any data moves, so they show even on FerretDB. What FerretDB cannot show — that an oplog is
  * replayed — is in README.md ("What the sandbox cannot prove").
@@ -54,13 +55,7 @@ describe('mongorestore accepts every argv the restore builds', () => {
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const target = c.renamed ? `drill_${suffix}_${cases.indexOf(c)}` : source;
-    const opts: RestoreOptions = {
-      drop: !c.emptyTarget,
-      oplogReplay: c.oplogBackup && !c.renamed,
-      indexes: c.indexes,
-      include: c.oplogBackup ? [`${source}.*`] : [],
-      ...(c.renamed ? { rename: { from: `${source}.*`, to: `${target}.*` } } : {}),
-    };
+    const opts: RestoreOptions = restoreOptions({ oplogBackup: c.oplogBackup, source, target, emptyTarget: c.emptyTarget, drop: true, indexes: c.indexes });
     const r = await execa(mongorestore, [`--uri=${uri}`, ...restoreArgs(opts)], { inputFile: archive, reject: false });
     // mongorestore's own refusals of an option combination, the same against MongoDB
     expect(r.stderr).not.toMatch(/cannot use --|bad option|error parsing/);
