@@ -38,24 +38,47 @@ function finish(kind: FlagSpec['kind'], description: string, base: z.ZodType, o:
   };
 }
 
+/** How long a text flag may be unless the command says otherwise: a name, an id or a one-line reason. */
+export const STRING_FLAG_MAX = 256;
+
+/**
+ * Whole numbers as text (chat and CLI deliver text) or as numbers. Only plain digits count: z.coerce.number read
+ * "" as 0 and "0x10" as 16. The messages read after the flag's name: "--limit must be between 1 and 500".
+ */
+function wholeNumber(min: number | undefined, max: number | undefined): z.ZodType {
+  const range =
+    min !== undefined && max !== undefined ? `must be between ${min} and ${max}` : min !== undefined ? `must be at least ${min}` : max !== undefined ? `must be at most ${max}` : 'is too large';
+  return z.union([z.string(), z.number()], { error: 'is not a number' }).transform((v, ctx) => {
+    const text = typeof v === 'number' ? String(v) : v.trim();
+    if (!/^[+-]?\d+$/.test(text)) {
+      const numeric = text !== '' && Number.isFinite(Number(text));
+      ctx.addIssue({ code: 'custom', message: numeric ? 'must be a whole number written in digits' : 'is not a number', input: v });
+      return z.NEVER;
+    }
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || (min !== undefined && n < min) || (max !== undefined && n > max)) {
+      ctx.addIssue({ code: 'custom', message: range, input: v });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
 export const flag = {
-  string(description: string, o: Common & { pattern?: RegExp; patternHint?: string } = {}): FlagSpec {
-    let s = z.string().min(1, 'must not be empty');
-    if (o.pattern) s = s.regex(o.pattern, o.patternHint ?? `must match ${o.pattern.source}`);
+  string(description: string, o: Common & { pattern?: RegExp; patternHint?: string; max?: number } = {}): FlagSpec {
+    const max = o.max ?? STRING_FLAG_MAX;
+    let s = z.string({ error: 'must be text' }).min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+    if (o.pattern) s = s.regex(o.pattern, o.patternHint ? `must be ${o.patternHint}` : `must match ${o.pattern.source}`);
     return finish('string', description, s, o);
   },
   number(description: string, o: Common & { default?: number; min?: number; max?: number } = {}): FlagSpec {
-    // chat and CLI deliver text; z.coerce turns "5" into 5 and rejects "five"
-    let s = z.coerce.number({ error: 'expected a number' }).int('expected a whole number');
-    if (o.min !== undefined) s = s.min(o.min);
-    if (o.max !== undefined) s = s.max(o.max);
-    return finish('number', description, s, o);
+    return finish('number', description, wholeNumber(o.min, o.max), o);
   },
   boolean(description: string): FlagSpec {
-    return finish('boolean', description, z.boolean(), { default: false });
+    return finish('boolean', description, z.boolean({ error: 'takes no value' }), { default: false });
   },
   enum<const V extends readonly [string, ...string[]]>(description: string, values: V, o: Common & { default?: V[number] } = {}): FlagSpec {
-    return finish('enum', description, z.enum(values, { error: `expected one of ${values.join(', ')}` }), { ...o, values });
+    return finish('enum', description, z.enum(values, { error: `must be one of ${values.join(', ')}` }), { ...o, values });
   },
 };
 

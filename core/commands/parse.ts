@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { parseArgsStringToArgv } from 'string-argv';
+import type { z } from 'zod';
 import type { Config } from '../config/schema.js';
-import { formatIssues } from '../config/load.js';
 import { AppError } from '../errors/app-error.js';
-import { kebab } from './flags.js';
+import { quoteInput, quoteInputs } from '../errors/quote-input.js';
+import { kebab, type FlagSpec } from './flags.js';
 import { allFlags, argsSchema, commandHelp, commandKey, commandNames, findCommand, overviewHelp, positionalKeys, subcommandsOf } from './registry.js';
 import type { Args, CommandSpec } from './types.js';
 
@@ -34,7 +35,7 @@ export function resolveCommand(tokens: readonly string[], specs: readonly Comman
     if (!spec && plain) return { spec: plain, rest: second === undefined ? [] : [second, ...after] };
     if (!spec) {
       const list = subs.map((s) => `  ${commandKey(s)} — ${s.summary}\n    e.g. ${s.example}`).join('\n');
-      throw new AppError('AKS_UNKNOWN_COMMAND', { command: [name, second].filter(Boolean).join(' ') }, { help: `"${name}" needs one of:\n${list}` });
+      throw new AppError('AKS_UNKNOWN_COMMAND', { command: quoteInput([name, second].filter(Boolean).join(' ')) }, { help: `"${name}" needs one of:\n${list}` });
     }
     return { spec, rest: after };
   }
@@ -42,7 +43,7 @@ export function resolveCommand(tokens: readonly string[], specs: readonly Comman
   if (!spec) {
     const close = commandNames(specs).filter((n) => n.startsWith(name.slice(0, 2)));
     const hint = close.length ? `Did you mean: ${close.join(', ')}?\n` : '';
-    throw new AppError('AKS_UNKNOWN_COMMAND', { command: name }, { help: `${hint}${overviewHelp('', specs)}` });
+    throw new AppError('AKS_UNKNOWN_COMMAND', { command: quoteInput(name) }, { help: `${hint}${overviewHelp('', specs)}` });
   }
   return { spec, rest: second === undefined ? [] : [second, ...after] };
 }
@@ -70,8 +71,8 @@ export function parseFlags(spec: CommandSpec, rest: readonly string[]): ParsedCo
   }
   const keys = positionalKeys(spec);
   if (parsed.positionals.length > keys.length) {
-    const extra = parsed.positionals.slice(keys.length).map((p) => `"${p}"`).join(', ');
-    throw usageError(spec, `unexpected argument${parsed.positionals.length - keys.length > 1 ? 's' : ''} ${extra}`);
+    const extra = parsed.positionals.slice(keys.length);
+    throw usageError(spec, `unexpected argument${extra.length > 1 ? 's' : ''} ${quoteInputs(extra)}`);
   }
   parsed.positionals.forEach((v, i) => {
     raw[keys[i]!] = v;
@@ -103,14 +104,8 @@ export function validateArgs(parsed: ParsedCommand): Args {
   if (missing.length) {
     throw usageError(spec, missing.map(([key, f]) => `${f.positional ? `<${f.placeholder}>` : `--${kebab(key)}`} is required`).join('; '));
   }
-  const result = argsSchema(spec).safeParse(parsed.raw, { reportInput: true });
-  if (!result.success) {
-    const issues = formatIssues(result.error.issues).replace(/^(\w+)(?=: )|(?<=; )(\w+)(?=: )/g, (key: string) => {
-      const f = flags[key];
-      return f?.positional ? `<${f.placeholder}>` : `--${kebab(key)}`;
-    });
-    throw usageError(spec, issues);
-  }
+  const result = argsSchema(spec).safeParse(parsed.raw);
+  if (!result.success) throw usageError(spec, result.error.issues.map((i) => describeIssue(i, flags)).join('; '));
   return result.data as Args;
 }
 
@@ -126,7 +121,7 @@ export function resolveEnvironment(spec: CommandSpec, args: Args, config: Config
       throw usageError(spec, `--env is required (configured environments: ${known.join(', ')}; set bot.defaultEnvironment to make one the default)`);
     }
     if (environment !== undefined && !known.includes(environment)) {
-      throw new AppError('AKS_UNKNOWN_ENVIRONMENT', { environment, known: known.join(', ') }, { help: `Example: ${spec.example}` });
+      throw new AppError('AKS_UNKNOWN_ENVIRONMENT', { environment: quoteInput(environment), known: known.join(', ') }, { help: `Example: ${spec.example}` });
     }
   }
   return environment;
@@ -136,12 +131,28 @@ export function usageError(spec: CommandSpec, issues: string): AppError {
   return new AppError('AKS_INVALID_ARGUMENTS', { command: commandKey(spec), issues }, { help: commandHelp(spec) });
 }
 
+/**
+ * An issue of the command's schema, after the flag it concerns: "--limit must be between 1 and 500". The flag
+ * schemas word their messages to follow the name (core/commands/flags.ts); zod's own messages get a colon.
+ */
+function describeIssue(issue: z.core.$ZodIssue, flags: Readonly<Record<string, FlagSpec>>): string {
+  const key = issue.path[0];
+  const f = typeof key === 'string' ? flags[key] : undefined;
+  if (issue.code === 'unrecognized_keys') return `unknown option${issue.keys.length > 1 ? 's' : ''} ${quoteInputs(issue.keys.map((k) => `--${kebab(k)}`))}`;
+  if (!f || typeof key !== 'string') return issue.message;
+  const name = f.positional ? `<${f.placeholder}>` : `--${kebab(key)}`;
+  return /^(must|is|takes) /.test(issue.message) ? `${name} ${issue.message}` : `${name}: ${issue.message}`;
+}
+
+/** Node's parseArgs names the offending option in its message; only an unknown option's name is the user's text. */
 function cleanParseArgsMessage(message: string): string {
-  const unknown = /Unknown option '([^']+)'/.exec(message);
-  if (unknown) return `unknown option ${unknown[1]}`;
-  const missing = /Option '(-\S+)[^']*' argument missing/.exec(message);
+  const unknown = /^Unknown option '([\s\S]*?)'(?:\. To specify|$)/.exec(message);
+  if (unknown) return `unknown option "${quoteInput(unknown[1] ?? '')}"`;
+  const missing = /^Option '(-\S+)[^']*' argument missing/.exec(message);
   if (missing) return `${missing[1]} needs a value`;
-  const noValue = /Option '(-\S+)' does not take an argument/.exec(message);
+  const ambiguous = /^Option '(-\S+)[^']*' argument is ambiguous/.exec(message);
+  if (ambiguous) return `${ambiguous[1]} needs a value (for a value that starts with "-", write ${ambiguous[1]}=-…)`;
+  const noValue = /^Option '(-\S+)' does not take an argument/.exec(message);
   if (noValue) return `${noValue[1]} takes no value`;
-  return message.split('.')[0] ?? message;
+  return `the options could not be read ("${quoteInput(message.split('.')[0] ?? message)}")`;
 }

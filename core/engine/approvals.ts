@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error.js';
+import { quoteInput } from '../errors/quote-input.js';
 import type { ApprovalRecord, RunRecord, RunSource } from '../store/types.js';
 import { isAllowed, roleOf } from '../commands/authorize.js';
 import { commandKey, findCommand } from '../commands/registry.js';
@@ -112,7 +113,7 @@ export async function decideRun(input: DecideInput, deps: CommandDeps): Promise<
         await deps.store.createApproval({ runId, environment: pending.environment, requestedBy: pending.requestedBy, plan: pending.plan, backupSetId: pending.backupSetId, expiresAt: pending.expiresAt });
       } else await deps.store.updateRunStatus(runId, 'queued');
     } else {
-      const denied = new AppError('AKS_APPROVAL_DENIED', { runId, actor, reason: input.reason ? `: ${input.reason}` : '' });
+      const denied = new AppError('AKS_APPROVAL_DENIED', { runId, actor, reason: input.reason ? `: "${quoteInput(input.reason)}"` : '' });
       await deps.store.updateRunStatus(runId, 'denied', { code: denied.code, message: denied.message });
     }
     await deps.store.appendAudit({ actor, source: via, command: describe, environment, result: 'ok', detail: `${decision} (approval ${pending.id}${approvalsMissing ? `, ${approvalsMissing} more needed` : ''})` });

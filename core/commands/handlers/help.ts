@@ -1,5 +1,6 @@
 import { commandHelp, findCommand, overviewHelp, subcommandsOf } from '../registry.js';
 import { AppError } from '../../errors/app-error.js';
+import { quoteInput } from '../../errors/quote-input.js';
 import type { CommandContext, CommandOutput } from '../types.js';
 
 /** Generated from the registry, so chat help and CLI help cannot disagree with what the commands accept. */
@@ -12,6 +13,6 @@ export async function helpHandler(args: Record<string, unknown>, ctx: CommandCon
   const plain = findCommand(name, undefined, ctx.registry);
   if (subs.length && (!sub || (plain && !findCommand(name, sub, ctx.registry)))) return { text: [...(plain ? [plain] : []), ...subs].map(commandHelp).join('\n\n') };
   const spec = findCommand(name, sub, ctx.registry);
-  if (!spec) throw new AppError('AKS_UNKNOWN_COMMAND', { command: [name, sub].filter(Boolean).join(' ') }, { help: overviewHelp(prefix, ctx.registry) });
+  if (!spec) throw new AppError('AKS_UNKNOWN_COMMAND', { command: quoteInput([name, sub].filter(Boolean).join(' ')) }, { help: overviewHelp(prefix, ctx.registry) });
   return { text: commandHelp(spec) };
 }

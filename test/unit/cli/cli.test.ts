@@ -69,7 +69,7 @@ describe('aks-bot CLI', () => {
   it('refuses a wrong type with usage and an example, exit 2', async () => {
     const r = await cli('runs', '--limit', 'many');
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('--limit: expected a number');
+    expect(r.stderr).toContain('--limit is not a number');
     expect(r.stderr).toContain('Example: runs --limit 5');
   });
 
