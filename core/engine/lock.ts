@@ -63,16 +63,22 @@ export function localHolder(h: Pick<LockHolder, 'runId' | 'command' | 'actor' | 
 
 const minute = (d: Date) => d.toISOString().replace(/:\d\d\.\d{3}Z$/, 'Z');
 
+/** "on host bot-1, started 2026-11-26T02:00Z": where and since when, as far as the backend knows. */
+export function describeWhere(h: HeldLock): string {
+  return [h.host ? `on host ${h.host}` : '', h.startedAt ? `started ${minute(h.startedAt)}` : ''].filter(Boolean).join(', ');
+}
+
 /** "run 42 (teardown by alice) on host bot-1, started 2026-11-26T02:00Z". */
 export function describeHeld(h: HeldLock): string {
-  return `${h.label}${h.host ? ` on host ${h.host}` : ''}${h.startedAt ? `, started ${minute(h.startedAt)}` : ''}`;
+  const where = describeWhere(h);
+  return where ? `${h.label} ${where}` : h.label;
 }
 
 /** The refusal of a held lock, naming its holder and when a dead holder's lock frees itself. */
 export function busyError(environment: string, held: HeldLock | undefined): AppError {
   // both backends' locks last at most a minute past the last renewal
   const until = held?.expiresAt ? `at ${held.expiresAt.toISOString()}` : 'within a minute of its last renewal';
-  return new AppError('AKS_ENVIRONMENT_BUSY', { environment, holder: held ? describeHeld(held) : 'another run', until });
+  return new AppError('AKS_ENVIRONMENT_BUSY', { environment, holder: held?.label ?? 'another run', where: (held && describeWhere(held)) || 'just now', until });
 }
 
 /**

@@ -187,7 +187,7 @@ export const errorCatalog = {
     fix: 'Set environments.{environment}.kubernetes.kubeconfigPath (a file) or kubeconfig (a secret reference), and context when the kubeconfig has several; see infrastructure/config/example.yaml.',
   },
   AKS_ENVIRONMENT_BUSY: {
-    message: 'Environment {environment} is locked by {holder}. One lifecycle operation (backup, restore, cost apply, teardown, recreate) runs per environment at a time, whichever host starts it.',
+    message: 'Environment {environment} is busy: {holder} holds its lifecycle lock ({where}). One lifecycle operation (backup, restore, cost apply, teardown, recreate) runs per environment at a time, whichever host starts it.',
     fix: 'Wait for that run to finish ("runs" on the host that started it shows it) and try again. Nothing was changed. A holder that died loses the lock {until}; an admin can free a stuck lock with "lock break --env {environment}".',
   },
   AKS_ENVIRONMENT_LOCK_LOST: {

@@ -113,7 +113,7 @@ describe('the Blob environment lock across processes (Azurite)', () => {
     const [b, c] = await Promise.all([bot.next(), cli.next()]);
     expect([b.event, c.event].sort()).toEqual(['acquired', 'busy']);
     const [winner, loser] = b.event === 'acquired' ? (['run 42 (backup run by alice)', c] as const) : (['run 7 (backup run by local-cli)', b] as const);
-    expect(loser.message).toContain(`locked by ${winner} on host ${hostname()}, started `);
+    expect(loser.message).toContain(`${winner} holds its lifecycle lock (on host ${hostname()}, started `);
     // and anyone else asking is told the same
     expect((await lock.inspect('race'))?.label).toBe(winner);
     expect(await busyMessage(lock.acquire('race', localHolder({ command: 'cost apply', actor: 'bob', startedAt: new Date() })))).toContain(winner);

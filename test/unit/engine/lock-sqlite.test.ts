@@ -49,7 +49,7 @@ describe('the SQLite environment lock', () => {
     const h = await lock.acquire('prod', holder());
     const err = await refusal(lock.acquire('prod', holder({ runId: 43, command: 'backup run', actor: 'bob', host: 'ci-runner-7' })));
     expect(err.code).toBe('AKS_ENVIRONMENT_BUSY');
-    expect(err.message).toContain('locked by run 42 (teardown by alice) on host bot-1, started 2026-11-26T02:00Z');
+    expect(err.message).toContain('Environment prod is busy: run 42 (teardown by alice) holds its lifecycle lock (on host bot-1, started 2026-11-26T02:00Z).');
     expect(err.fix).toContain('at 2026-11-26T02:01:00.000Z');
     expect(await lock.inspect('prod')).toEqual({ environment: 'prod', label: 'run 42 (teardown by alice)', host: 'bot-1', startedAt: new Date(T0), expiresAt: new Date(T0 + 60_000), backend: 'sqlite' });
     // the store lease keeps the label as its holder, as before
@@ -116,6 +116,6 @@ describe('the SQLite environment lock', () => {
   it('a lease taken under the old name format is shown as it is', async () => {
     await store.acquireLease(lifecycleLease('prod'), 'run 9 (backup run by scheduler:nightly)', 60_000, new Date(t));
     const err = await refusal(lock.acquire('prod', holder()));
-    expect(err.message).toContain('locked by run 9 (backup run by scheduler:nightly), started 2026-11-26T02:00Z');
+    expect(err.message).toContain('run 9 (backup run by scheduler:nightly) holds its lifecycle lock (started 2026-11-26T02:00Z)');
   });
 });
