@@ -4,6 +4,7 @@ import { backupHandlers } from './handlers/backup.js';
 import { costHandler } from './handlers/cost.js';
 import { costRecommendHandlers, recommendRuntimeFactory, type RecommendRuntimeFactory } from './handlers/cost-recommend.js';
 import { helpHandler } from './handlers/help.js';
+import { lockBreakHandler, lockBreakPlan, lockShowHandler } from './handlers/lock.js';
 import { runsHandler } from './handlers/runs.js';
 import { scheduleHandler } from './handlers/schedule.js';
 import { statusHandler } from './handlers/status.js';
@@ -221,6 +222,29 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       environment: 'required',
       handler: recommendations.apply,
       plan: recommendations.applyPlan,
+    },
+    {
+      name: 'lock',
+      sub: 'show',
+      summary: 'show who holds the environment lock (run, command, user, host, since when)',
+      example: 'lock show --env prod',
+      flags: {},
+      role: 'viewer',
+      destructive: false,
+      environment: 'required',
+      handler: lockShowHandler,
+    },
+    {
+      name: 'lock',
+      sub: 'break',
+      summary: 'free a stuck environment lock whose holder is gone (the holder is not stopped)',
+      example: 'lock break --env prod --dry-run',
+      flags: {},
+      role: 'admin',
+      destructive: true,
+      environment: 'required',
+      handler: lockBreakHandler,
+      plan: lockBreakPlan,
     },
     {
       name: 'schedule',

@@ -2,6 +2,7 @@ import type { Config, Role } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redact.js';
 import type { RunSource, Store } from '../store/types.js';
+import type { EnvironmentLock } from '../engine/lock.js';
 import type { FlagSpec } from './flags.js';
 
 /** Where a command came from; every source goes through the same registry and checks. */
@@ -28,6 +29,11 @@ export interface CommandDeps {
    * absent (CLI, scheduler): they run inline and answer when done.
    */
   readonly background?: BackgroundRuns;
+  /**
+   * The environment lock (core/engine/lock.ts), chosen per environment by the runtime: a Blob lease where the
+   * environment has a storage account, the store's leases otherwise; absent (tests): the store's.
+   */
+  readonly locks?: EnvironmentLock;
 }
 
 export interface RunProgressSink {

@@ -4,16 +4,13 @@ import type { JsonValue, RunRecord, StepStatus } from '../store/types.js';
 import type { Args, CommandContext, CommandOutput } from '../commands/types.js';
 import { holdRunAlive } from './run-liveness.js';
 import { argsToJson } from './run-args.js';
+import { busyError, holderLabel, localHolder, type EnvironmentLock, type LockHandle, type LockHolder } from './lock.js';
+import { sqliteEnvironmentLock } from './lock-sqlite.js';
 
-/** One lifecycle operation per environment at a time (DESIGN: safety invariants); teardown and recreate share it. */
-export const lifecycleLease = (environment: string): string => `lifecycle:${environment}`;
+/** What another caller is shown when it meets the lock: the run, the command and who asked. */
+export const leaseHolder = (run: Pick<RunRecord, 'id' | 'command' | 'requestedBy'>): string => holderLabel(runHolder(run));
 
-/** What another caller is shown when it meets the lease: the run, the command and who asked. */
-export const leaseHolder = (run: Pick<RunRecord, 'id' | 'command' | 'requestedBy'>): string => `run ${run.id} (${run.command} by ${run.requestedBy})`;
-
-/** A crashed holder's lease frees itself this long after its last renewal; a live one renews well before. */
-export const LEASE_TTL_MS = 10 * 60_000;
-const RENEW_EVERY_MS = 60_000;
+const runHolder = (run: Pick<RunRecord, 'id' | 'command' | 'requestedBy'>) => ({ runId: run.id, command: run.command, actor: run.requestedBy });
 
 const mb = (n: number) => `${(n / 1_048_576).toFixed(1)} MB`;
 
@@ -110,7 +107,7 @@ export async function inRun<R>(ctx: CommandContext, args: Args, spec: ScopedRun<
   if (!environment) throw new AppError('AKS_INTERNAL', { reference: 'run-without-environment' });
   const given = ctx.runId !== undefined ? await ctx.store.getRun(ctx.runId) : undefined;
   if (ctx.runId !== undefined && !given) throw new AppError('AKS_RUN_NOT_FOUND', { runId: ctx.runId });
-  if (!given) await refuseIfBusy(ctx, environment, undefined);
+  if (!given) await refuseIfBusy(ctx, environment);
 
   let journal: StepJournal | undefined;
   const resource = await spec.prepare((p) => {
@@ -128,7 +125,8 @@ export async function inRun<R>(ctx: CommandContext, args: Args, spec: ScopedRun<
       (await ctx.store.createRun({ environment, command: spec.command, args: argsToJson(args), source: ctx.invocation.source, requestedBy: ctx.invocation.actor, status: 'queued' }));
     let lifecycle: LifecycleHold;
     try {
-      lifecycle = await holdLifecycle(ctx, environment, leaseHolder(run));
+      // started at the run's creation: the queue and the executor name the same holder, so one hands over to the other
+      lifecycle = await holdLifecycle(ctx, environment, { ...runHolder(run), startedAt: run.createdAt });
     } catch (busy) {
       if (!given && isAppError(busy)) await ctx.store.updateRunStatus(run.id, 'cancelled', { code: busy.code, message: busy.message });
       throw busy;
@@ -166,47 +164,28 @@ export async function inRun<R>(ctx: CommandContext, args: Args, spec: ScopedRun<
   }
 }
 
-export interface LifecycleHold {
-  /** Stops renewing but keeps the lease (a queued run keeps the environment until its executor takes over). */
-  stopRenewing(): void;
-  /** Stops renewing and releases the lease. */
-  release(): Promise<void>;
+/** A held environment lock (lock.ts): stopRenewing() keeps it for a queued run, release() frees it. */
+export type LifecycleHold = LockHandle;
+
+/** The lock the context carries (chosen per environment by the runtime), or the store's when it carries none. */
+export function locksOf(ctx: Pick<CommandContext, 'store' | 'log' | 'now' | 'locks'>): EnvironmentLock {
+  return ctx.locks ?? sqliteEnvironmentLock({ store: ctx.store, log: ctx.log, now: ctx.now });
 }
 
 /**
- * Takes the environment's lifecycle lease for `holder` — refusing with AKS_ENVIRONMENT_BUSY, naming who has it,
- * when another run holds it — and renews it while the work goes on. Backups, restores and `cost apply` share it
+ * Takes the environment's lock for `holder` — refusing with AKS_ENVIRONMENT_BUSY, naming who has it, when
+ * another run holds it — and renews it while the work goes on. Backups, restores and `cost apply` share it
  * with teardown and recreate, so two of them never change one environment at once.
  */
-export async function holdLifecycle(ctx: Pick<CommandContext, 'store' | 'log' | 'now'>, environment: string, holder: string): Promise<LifecycleHold> {
-  if (!(await ctx.store.acquireLease(lifecycleLease(environment), holder, LEASE_TTL_MS, ctx.now()))) throw await busyError(ctx, environment);
-  const renew = setInterval(() => {
-    void ctx.store
-      .acquireLease(lifecycleLease(environment), holder, LEASE_TTL_MS, ctx.now())
-      .then((ok) => (ok ? undefined : ctx.log.error({ holder, environment }, 'lifecycle lease lost while the work goes on')))
-      .catch((err: unknown) => ctx.log.warn({ err }, 'lifecycle lease renewal failed'));
-  }, RENEW_EVERY_MS);
-  renew.unref();
-  return {
-    stopRenewing: () => clearInterval(renew),
-    release: async () => {
-      clearInterval(renew);
-      await ctx.store.releaseLease(lifecycleLease(environment), holder).catch((err: unknown) => ctx.log.warn({ err }, 'lifecycle lease release failed'));
-    },
-  };
+export async function holdLifecycle(
+  ctx: Pick<CommandContext, 'store' | 'log' | 'now' | 'locks'>,
+  environment: string,
+  holder: Pick<LockHolder, 'runId' | 'command' | 'actor' | 'startedAt'>,
+): Promise<LifecycleHold> {
+  return locksOf(ctx).acquire(environment, localHolder(holder));
 }
 
-async function refuseIfBusy(ctx: CommandContext, environment: string, holder: string | undefined): Promise<void> {
-  const lease = await ctx.store.getLease(lifecycleLease(environment));
-  if (lease && lease.holder !== holder && lease.expiresAt.getTime() > ctx.now().getTime()) throw await busyError(ctx, environment);
-}
-
-async function busyError(ctx: Pick<CommandContext, 'store'>, environment: string): Promise<AppError> {
-  const lease = await ctx.store.getLease(lifecycleLease(environment));
-  return new AppError('AKS_ENVIRONMENT_BUSY', {
-    environment,
-    holder: lease?.holder ?? 'another run',
-    since: lease?.acquiredAt.toISOString() ?? 'just now',
-    until: lease?.expiresAt.toISOString() ?? 'soon',
-  });
+async function refuseIfBusy(ctx: CommandContext, environment: string): Promise<void> {
+  const held = await locksOf(ctx).inspect(environment);
+  if (held) throw busyError(environment, held);
 }

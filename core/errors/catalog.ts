@@ -203,8 +203,16 @@ export const errorCatalog = {
     fix: 'Set environments.{environment}.kubernetes.kubeconfigPath (a file) or kubeconfig (a secret reference), and context when the kubeconfig has several; see infrastructure/config/example.yaml.',
   },
   AKS_ENVIRONMENT_BUSY: {
-    message: 'Environment {environment} is busy: {holder} holds its lifecycle lock (since {since}). Two backups or restores of one environment never run at once.',
-    fix: 'Wait for that run to finish ("runs" shows it) and try again. Nothing was changed. A crashed holder\'s lock frees itself at {until}.',
+    message: 'Environment {environment} is busy: {holder} holds its lifecycle lock ({where}). One lifecycle operation (backup, restore, cost apply, teardown, recreate) runs per environment at a time, whichever host starts it.',
+    fix: 'Wait for that run to finish ("runs" on the host that started it shows it) and try again. Nothing was changed. A holder that died loses the lock {until}; an admin can free a stuck lock with "lock break --env {environment}".',
+  },
+  AKS_ENVIRONMENT_LOCK_LOST: {
+    message: 'The lock on environment {environment} held by {holder} was lost while the work went on: {reason}.',
+    fix: 'Another operation may have started on the environment meanwhile. Check "lock show --env {environment}" and "runs" before running the command again.',
+  },
+  AKS_ENVIRONMENT_LOCK_UNAVAILABLE: {
+    message: 'The lock of environment {environment} could not be read or taken: {reason}.',
+    fix: 'Nothing was started. The lock is a blob in the backup container of environments.{environment}.backup: check that the storage account is reachable and the bot may write and lease blobs there, then try again.',
   },
   AKS_CHAT_UNREACHABLE: {
     message: 'Rocket.Chat at {url} did not answer: {reason}.',

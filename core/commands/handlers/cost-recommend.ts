@@ -62,7 +62,7 @@ export function costRecommendHandlers(factory: RecommendRuntimeFactory = recomme
       const { applyRecommendation } = await import('../../recommendations/apply.js');
       // not while a backup, restore, teardown or recreate works on the environment: a teardown detaches disks
       // that would then look orphaned
-      const lifecycle = await holdLifecycle(ctx, environment, `${ctx.runId !== undefined ? `run ${ctx.runId} ` : ''}(cost apply by ${ctx.invocation.actor})`);
+      const lifecycle = await holdLifecycle(ctx, environment, { ...(ctx.runId !== undefined ? { runId: ctx.runId } : {}), command: 'cost apply', actor: ctx.invocation.actor, startedAt: ctx.now() });
       try {
         return await applyRecommendation(environment, String(args.id), {
           ...rt,

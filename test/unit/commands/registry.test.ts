@@ -7,7 +7,7 @@ import { testConfig } from '../../helpers/deps.js';
 
 const commandSpecs = createRegistry();
 
-const REQUIRED = ['status', 'backup run', 'backup list', 'backup verify', 'backup drill', 'backup prune', 'snapshot', 'teardown', 'recreate', 'restore', 'health', 'secrets sync', 'secrets push', 'cost', 'cost recommend', 'cost apply', 'schedule', 'approve', 'deny', 'runs', 'help'];
+const REQUIRED = ['status', 'backup run', 'backup list', 'backup verify', 'backup drill', 'backup prune', 'snapshot', 'teardown', 'recreate', 'restore', 'health', 'secrets sync', 'secrets push', 'cost', 'cost recommend', 'cost apply', 'lock show', 'lock break', 'schedule', 'approve', 'deny', 'runs', 'help'];
 
 describe('command registry', () => {
   it('registers every command the bot promises, each once', () => {
@@ -32,7 +32,7 @@ describe('command registry', () => {
 
   it('gives every destructive command --dry-run and nothing else', () => {
     for (const spec of commandSpecs) expect('dryRun' in allFlags(spec)).toBe(spec.destructive);
-    expect(commandSpecs.filter((s) => s.destructive).map(commandKey).sort()).toEqual(['backup prune', 'cost apply', 'recreate', 'restore', 'teardown']);
+    expect(commandSpecs.filter((s) => s.destructive).map(commandKey).sort()).toEqual(['backup prune', 'cost apply', 'lock break', 'recreate', 'restore', 'teardown']);
   });
 
   it('lists every command with an example in the overview', () => {
