@@ -7,7 +7,8 @@ import { sweepInterruptedRuns } from './run-liveness.js';
 // from the CLI is another process that only records the decision; so does a second bot. This poller is what
 // starts those runs: it finds runs approved but not started and hands each to the same launcher chat uses. The
 // launcher's claim (a store lease) makes the start happen once, whoever sees the run first. Each pass also marks
-// runs whose executing process died as interrupted (run-liveness.ts): the same "runs nobody is working on" sweep.
+// runs whose executing process died as interrupted (run-liveness.ts): the same "runs nobody is working on" sweep;
+// a run an Action journaled is resumed by the launcher instead (RunLauncher.resume).
 
 /** A background run still queued this long after it was created lost the process that queued it. */
 export const ORPHAN_AFTER_MS = 2 * 60_000;
@@ -56,7 +57,7 @@ export class ApprovedRunPoller extends Poller {
   }
 
   protected async pass(): Promise<number> {
-    const interrupted = await sweepInterruptedRuns(this.o.deps);
+    const interrupted = await sweepInterruptedRuns(this.o.deps, { resume: (run) => this.o.launcher.resume(run) });
     if (interrupted.length) this.o.deps.log.warn({ runs: interrupted }, 'runs marked interrupted');
     let handed = 0;
     for (const { runId, plannedSteps } of await findApprovedUnstarted(this.o.deps, this.o.graceMs)) {

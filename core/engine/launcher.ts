@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import { TERMINAL_RUN_STATUSES, type RunRecord, type StepRecord } from '../store/types.js';
 import type { BackgroundRuns, CommandDeps } from '../commands/types.js';
-import { runApproved } from './run-approved.js';
+import { resumePoint } from './journal.js';
+import { resumeRun, runApproved, type RunOutcome } from './run-approved.js';
+import { takeOverRun } from './run-liveness.js';
+
+/**
+ * How often one step may be started before a resume gives up on it: a step that took its process down twice
+ * (OOM, a crash in a tool) is not tried a third time unattended; the run is marked interrupted instead.
+ */
+export const MAX_STEP_STARTS = 3;
 
 /** What a run looks like now, for its progress message. */
 export interface RunView {
@@ -90,6 +98,29 @@ export class RunLauncher {
     this.pending.set(runId, timer);
   }
 
+  /**
+   * Resumes a run whose process died ('running', heartbeat gone), when an Action journaled it: this launcher takes
+   * over its heartbeat (one process wins), re-runs its handler with the same run id — the action skips the steps
+   * its journal has as succeeded and polls any Azure operation it recorded — and reports through the same
+   * progress message. False (the sweep then marks the run interrupted) for a run no action journaled, one whose
+   * open step was already started MAX_STEP_STARTS times, or one another process took first.
+   */
+  async resume(run: RunRecord): Promise<boolean> {
+    const { deps } = this.o;
+    const point = await resumePoint(deps.store, run.id);
+    if (!point) return false;
+    if (point.attempts >= MAX_STEP_STARTS) {
+      deps.log.error({ runId: run.id, step: point.openStep, attempts: point.attempts }, 'not resuming: the step was cut off too often');
+      return false;
+    }
+    const stopBeat = await takeOverRun(deps, run.id, `${this.holder}-run-${run.id}`);
+    if (!stopBeat) return false;
+    const approval = (await deps.store.listApprovals({ runId: run.id })).find((a) => a.status === 'approved');
+    const plannedSteps = approval ? approval.plan.split('\n').filter((l) => /^\d+\. /.test(l)).length : 0;
+    this.track(this.drive(run.id, plannedSteps, (withProgress) => resumeRun(run.id, withProgress, stopBeat)));
+    return true;
+  }
+
   /** Cancels a run approved but not started yet (its ✅ was taken back); false when it already started. */
   async cancelIfPending(runId: number, by: string): Promise<boolean> {
     const timer = this.pending.get(runId);
@@ -141,6 +172,15 @@ export class RunLauncher {
     const queued = await this.o.deps.store.getRun(runId);
     // Denied, cancelled or started while waiting: nothing to start and nothing to report.
     if (queued?.status !== 'queued') return;
+    await this.drive(runId, plannedSteps, (withProgress) => runApproved(runId, withProgress)).finally(async () => {
+      // Past 'queued' now, so no poller picks it again; a run still queued (it could not start) may be retried.
+      await this.o.deps.store.releaseLease(runClaimLease(runId), this.holder).catch(() => undefined);
+      this.claimed.delete(runId);
+    });
+  }
+
+  /** Runs `exec` with the run's progress message kept current, and sends the final report when the run ended. */
+  private async drive(runId: number, plannedSteps: number, exec: (deps: CommandDeps) => Promise<RunOutcome>): Promise<void> {
     const { deps, reporter } = this.o;
     let summary: string | undefined;
     const refresh = async (final: boolean): Promise<void> => {
@@ -160,15 +200,12 @@ export class RunLauncher {
     // The handler reports progress here (redacted once more: a tool's collection name is all it may carry).
     const progress = { report: (id: number, text: string) => void this.latest.set(id, deps.redactor.text(text).slice(0, 300)) };
     try {
-      const outcome = await runApproved(runId, { ...deps, progress });
+      const outcome = await exec({ ...deps, progress });
       if (outcome.ok) summary = outcome.text;
     } finally {
       clearInterval(timer);
       await editing;
       this.latest.delete(runId);
-      // Past 'queued' now, so no poller picks it again; a run still queued (it could not start) may be retried.
-      await deps.store.releaseLease(runClaimLease(runId), this.holder).catch(() => undefined);
-      this.claimed.delete(runId);
     }
     const run = await deps.store.getRun(runId);
     if (run && TERMINAL_RUN_STATUSES.includes(run.status)) await refresh(true);

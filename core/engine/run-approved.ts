@@ -2,7 +2,7 @@ import { AppError } from '../errors/app-error.js';
 import { toUserFacing } from '../errors/present.js';
 import type { RunRecord } from '../store/types.js';
 import { argsSchema } from '../commands/registry.js';
-import type { CommandDeps } from '../commands/types.js';
+import type { CommandDeps, CommandSpec, Handler } from '../commands/types.js';
 import { specFor } from './approvals.js';
 import { holdRunAlive } from './run-liveness.js';
 
@@ -30,7 +30,31 @@ export async function runApproved(runId: number, deps: CommandDeps): Promise<Run
     return { run: (await deps.store.getRun(runId))!, ok: false, text: err.message };
   }
   if (!(await deps.store.updateRunStatus(runId, 'running'))) return { run, ok: false, text: `Run ${runId} could not start.` };
-  const stopBeat = await holdRunAlive(deps, runId);
+  return execute(run, spec, handler, deps, await holdRunAlive(deps, runId));
+}
+
+/**
+ * Resumes a run whose executor died ('running', heartbeat taken over by the caller: takeOverRun): its handler runs
+ * again with the stored arguments and the same run id, and an Action-based handler continues from its journal
+ * (core/engine/action.ts). `stopBeat` ends the taken-over heartbeat when the run ends.
+ */
+export async function resumeRun(runId: number, deps: CommandDeps, stopBeat: () => Promise<void>): Promise<RunOutcome> {
+  const run = await deps.store.getRun(runId);
+  if (!run) {
+    await stopBeat();
+    throw new AppError('AKS_RUN_NOT_FOUND', { runId });
+  }
+  const spec = specFor(run, deps.registry);
+  if (run.status !== 'running' || !spec?.handler) {
+    await stopBeat();
+    return { run, ok: false, text: `Run ${runId} is ${run.status}; nothing resumed.` };
+  }
+  deps.log.warn({ runId, command: run.command, environment: run.environment }, 'resuming a run whose process stopped');
+  return execute(run, spec, spec.handler, deps, stopBeat);
+}
+
+async function execute(run: RunRecord, spec: CommandSpec, handler: Handler, deps: CommandDeps, stopBeat: () => Promise<void>): Promise<RunOutcome> {
+  const runId = run.id;
   try {
     const args = argsSchema(spec).parse(run.args) as Record<string, unknown>;
     // runId: the handler journals into this run and takes its locks in its name (it must not create another)

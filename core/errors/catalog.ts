@@ -290,6 +290,10 @@ export const errorCatalog = {
     message: '{resource} changed since recommendation {id} was made: {change}. Nothing was changed.',
     fix: 'Run "cost recommend --env {environment}" again; if the resource still qualifies it has a new id to apply (and approve) instead.',
   },
+  AKS_ACTION_CHANGED: {
+    message: 'Run {runId} cannot be resumed: its journal was written by {journaled}, and this bot runs {current}, whose steps differ.',
+    fix: 'Nothing was changed by this attempt. Read "runs {runId}" to see which steps finished, check what they left behind, then ask for the command again as a new run.',
+  },
   AKS_RECOMMENDATION_ADVICE_ONLY: {
     message: 'Recommendation {id} is advice only and cannot be applied by the bot: {reason}.',
     fix: 'Make the change yourself as "cost recommend" describes it; the bot applies only deletions of orphaned disks, old snapshots and unassociated public IPs, and Premium→Standard changes of unattached disks.',

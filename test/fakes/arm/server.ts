@@ -8,6 +8,11 @@
  *   (paged like Azure after setQueryPageSize: properties.nextLink with a $skiptoken, POSTed with the same body)
  * - POST /subscriptions/{id}/providers/Microsoft.CostManagement/forecast  columns Cost, UsageDate, CostStatus, Currency
  * - GET/PUT /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}
+ * - DELETE  .../managedClusters/{name}: long-running as AKS answers it (ManagedClusters_Delete: 202 with
+ *   Azure-AsyncOperation and Location, 204 when the cluster does not exist); the status monitor
+ *   .../providers/Microsoft.ContainerService/locations/{location}/operations/{id} says InProgress, then Succeeded,
+ *   and .../operationresults/{id} answers 202 while it runs, then 204. The cluster shows provisioningState Deleting
+ *   meanwhile and is gone when the operation completes.
  * - GET     .../managedClusters/{name}/agentPools
  * - disks, snapshots, public IPs, resource SKUs, and their long-running DELETE/PATCH: see inventory.ts
  *
@@ -93,6 +98,20 @@ export interface RequestLogEntry {
   body: unknown;
 }
 
+/** A managed-cluster operation the fake accepted (202), for tests that check what was started and polled. */
+export interface FakeClusterOperation {
+  readonly id: string;
+  readonly method: 'DELETE';
+  readonly cluster: string;
+  /** The Azure-AsyncOperation URL handed out with the 202. */
+  readonly statusUrl: string;
+  /** Status polls still answered InProgress before the operation completes (Infinity: until released). */
+  pollsLeft: number;
+  /** How many times the status monitor or the result URL was read. */
+  polls: number;
+  done: boolean;
+}
+
 export interface FakeArm {
   readonly url: string;
   /** The self-signed certificate to trust (tlsOptions.ca). */
@@ -107,6 +126,10 @@ export interface FakeArm {
   setCluster(subscriptionId: string, resourceGroup: string, name: string, c: FakeCluster | undefined): void;
   cluster(subscriptionId: string, resourceGroup: string, name: string): FakeCluster | undefined;
   setKubernetesVersions(versions: FakeKubernetesVersion[]): void;
+  /** How many status polls a new managed-cluster operation answers InProgress before Succeeded (default 1). */
+  setClusterOperationPolls(n: number): void;
+  /** Managed-cluster operations accepted so far, oldest first. */
+  readonly clusterOperations: FakeClusterOperation[];
   /** Cost query rows per page, like Azure's 1000/5000-row pages (with properties.nextLink); default: one page. */
   setQueryPageSize(rows: number | undefined): void;
   /** Disks, snapshots, public IPs and VM SKUs (compute and network endpoints, see inventory.ts). */
@@ -203,6 +226,8 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
   const requests: RequestLogEntry[] = [];
   const faults: Fault[] = [];
   let kubernetesVersions = DEFAULT_KUBERNETES_VERSIONS;
+  const clusterOperations: FakeClusterOperation[] = [];
+  let clusterOperationPolls = 1;
   let queryPageSize: number | undefined;
   let baseUrl = '';
   const inventory = createFakeInventory({ baseUrl: () => baseUrl, subscriptionExists: (id) => subscriptions.has(id.toLowerCase()), now });
@@ -319,7 +344,20 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     };
   }
 
-  async function route(method: string, path: string, body: unknown, search = new URLSearchParams()): Promise<{ status: number; json: unknown }> {
+  /** One poll of a managed-cluster operation; the deletion lands when it completes. */
+  function advanceClusterOperation(op: FakeClusterOperation): boolean {
+    op.polls += 1;
+    if (!op.done) {
+      if (op.pollsLeft > 0) op.pollsLeft -= 1;
+      else {
+        clusters.delete(op.cluster);
+        op.done = true;
+      }
+    }
+    return op.done;
+  }
+
+  async function route(method: string, path: string, body: unknown, search = new URLSearchParams()): Promise<{ status: number; json: unknown; headers?: Record<string, string> }> {
     const lower = path.toLowerCase();
     let m = /^\/subscriptions\/([^/]+)$/.exec(lower);
     if (m && method === 'GET') {
@@ -359,6 +397,15 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
         },
       };
     }
+    m = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.containerservice\/locations\/([^/]+)\/(operations|operationresults)\/([^/]+)$/.exec(lower);
+    if (m && method === 'GET') {
+      subscription(m[1] as string);
+      const op = clusterOperations.find((o) => o.id === m![4]);
+      if (!op) throw new ArmError(404, 'NotFound', `The operation '${String(m[4])}' was not found.`);
+      const done = advanceClusterOperation(op);
+      if (m[3] === 'operationresults') return done ? { status: 204, json: undefined } : { status: 202, json: undefined, headers: { location: op.statusUrl.replace('/operations/', '/operationresults/') } };
+      return { status: 200, json: { id: op.statusUrl.split('?')[0]!.slice(baseUrl.length), name: op.id, status: done ? 'Succeeded' : 'InProgress', startTime: now().toISOString(), ...(done ? { endTime: now().toISOString() } : {}) } };
+    }
     m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerservice\/managedclusters\/([^/]+)$/.exec(lower);
     if (m) {
       const [, id, rg, name] = m as unknown as [string, string, string, string];
@@ -380,6 +427,22 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
         c.provisioningState = 'Succeeded';
         if (props?.kubernetesVersion) c.kubernetesVersion = props.kubernetesVersion;
         return { status: 200, json: clusterJson(id, rg, name, c) };
+      }
+      if (method === 'DELETE') {
+        // ManagedClusters_Delete: 204 "Resource does not exist", else 202 with the status monitor and a Location.
+        const c = clusters.get(key);
+        if (!c) return { status: 204, json: undefined };
+        c.provisioningState = 'Deleting';
+        const opId = crypto.randomUUID();
+        const base = `${baseUrl}/subscriptions/${id}/providers/Microsoft.ContainerService/locations/${c.location.toLowerCase()}`;
+        const apiVersion = search.get('api-version') ?? '';
+        const op: FakeClusterOperation = { id: opId, method: 'DELETE', cluster: key, statusUrl: `${base}/operations/${opId}?api-version=${apiVersion}`, pollsLeft: clusterOperationPolls, polls: 0, done: false };
+        clusterOperations.push(op);
+        return {
+          status: 202,
+          json: undefined,
+          headers: { 'azure-asyncoperation': op.statusUrl, location: `${base}/operationresults/${opId}?api-version=${apiVersion}`, 'retry-after': '0' },
+        };
       }
     }
     m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerservice\/managedclusters\/([^/]+)\/agentpools$/.exec(lower);
@@ -449,9 +512,9 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
         send(res, inv.status, inv.json === undefined ? '' : JSON.stringify(inv.json), inv.headers);
         return;
       }
-      const { status, json } = await route(method, url.pathname, entry.body, url.searchParams);
+      const { status, json, headers } = await route(method, url.pathname, entry.body, url.searchParams);
       entry.status = status;
-      send(res, status, JSON.stringify(json));
+      send(res, status, json === undefined ? '' : JSON.stringify(json), headers);
     } catch (err) {
       const e = err instanceof ArmError ? err : new ArmError(500, 'InternalServerError', (err as Error).message);
       entry.status = e.status;
@@ -485,6 +548,10 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     setKubernetesVersions: (v) => {
       kubernetesVersions = v;
     },
+    setClusterOperationPolls: (n) => {
+      clusterOperationPolls = n;
+    },
+    clusterOperations,
     setQueryPageSize: (n) => {
       queryPageSize = n;
     },
