@@ -9,6 +9,7 @@ import { StoreError } from '../core/store/errors.js';
 import { openSqliteStore } from '../core/store/sqlite.js';
 import type { Store } from '../core/store/types.js';
 import type { DestinationStream } from 'pino';
+import { createClients } from '../core/clients/index.js';
 import { createRegistry } from '../core/commands/definitions.js';
 import type { CommandDeps, CommandSpec } from '../core/commands/types.js';
 
@@ -51,6 +52,8 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
     if (err instanceof StoreError) throw new AppError('AKS_STORE_MIGRATION', { reason: err.message }, { cause: err });
     throw err;
   }
+  // every command, schedule, route and watch tick of this process uses these; nothing is built until first use
+  const clients = createClients(loaded.config, { env, log, redactor });
   log.debug({ config: loaded.source, statePath }, 'runtime ready');
   return {
     loaded,
@@ -60,7 +63,9 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
     redactor,
     now: () => new Date(),
     registry: opts.registry ?? createRegistry(),
+    clients,
     close: async () => {
+      await clients.close();
       await store.close();
       log.flush();
     },

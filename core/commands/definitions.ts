@@ -8,6 +8,7 @@ import { runsHandler } from './handlers/runs.js';
 import { scheduleHandler } from './handlers/schedule.js';
 import { statusHandler } from './handlers/status.js';
 import type { CommandSpec } from './types.js';
+import type { ClientNeed } from '../clients/requirements.js';
 import { backupRuntimeFactory, type BackupRuntimeFactory } from '../backup/runtime.js';
 import { RECOMMENDATION_ID_PATTERN } from '../recommendations/types.js';
 
@@ -18,6 +19,12 @@ const backupId = (required: boolean) =>
     patternHint: 'a backup set id as shown by "backup list"',
     placeholder: 'id',
   });
+
+/**
+ * The backup runtime builds all of these for every backup command (core/backup/runtime.ts): the sets in Blob, the
+ * data keys wrapped in Key Vault, the mongo tools (through the cluster with the in-pod executor).
+ */
+const BACKUP_NEEDS: readonly ClientNeed[] = ['keyVault', 'blob', 'mongo'];
 
 const LIFECYCLE_LATER = 'teardown and recreate arrive with the lifecycle work, once a backup set holds disk snapshots and cluster state as well as the database';
 
@@ -54,6 +61,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: false,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.run,
     },
     {
@@ -65,6 +73,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'viewer',
       destructive: false,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.list,
     },
     {
@@ -76,6 +85,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: false,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.verify,
     },
     {
@@ -87,6 +97,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: false,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.drill,
     },
     {
@@ -98,6 +109,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: true,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.prune,
       plan: backup.prunePlan,
       // the nightly retention schedule need not wait for a person when the environment says so; asked by a person
@@ -145,6 +157,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'admin',
       destructive: true,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.restore,
       plan: backup.restorePlan,
     },
@@ -190,6 +203,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'viewer',
       destructive: false,
       environment: 'required',
+      requires: ['arm'],
       handler: costHandler,
     },
     {
@@ -201,6 +215,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'viewer',
       destructive: false,
       environment: 'required',
+      requires: ['arm'],
       handler: recommendations.recommend,
     },
     {
@@ -219,6 +234,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: true,
       environment: 'required',
+      requires: ['arm'],
       handler: recommendations.apply,
       plan: recommendations.applyPlan,
     },
