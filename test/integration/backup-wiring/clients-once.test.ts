@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type * as StorageBlob from '@azure/storage-blob';
+import type * as KeyVaultKeys from '@azure/keyvault-keys';
+import type * as Mongodb from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { wireChat, type ChatWiring } from '../../../bot/chat/wire.js';
 import { createClients } from '../../../core/clients/index.js';
@@ -16,7 +19,7 @@ import { sandboxKeyVaultOptions, sandboxBlobService } from '../../helpers/azure-
 // about them changes), so the test sees what the code builds whatever path it takes.
 const built = vi.hoisted(() => ({ blob: 0, keys: 0, mongo: 0 }));
 vi.mock('@azure/storage-blob', async (importOriginal) => {
-  const m = await importOriginal<typeof import('@azure/storage-blob')>();
+  const m = await importOriginal<typeof StorageBlob>();
   class BlobServiceClient extends m.BlobServiceClient {
     constructor(...args: ConstructorParameters<typeof m.BlobServiceClient>) {
       super(...args);
@@ -26,7 +29,7 @@ vi.mock('@azure/storage-blob', async (importOriginal) => {
   return { ...m, BlobServiceClient };
 });
 vi.mock('@azure/keyvault-keys', async (importOriginal) => {
-  const m = await importOriginal<typeof import('@azure/keyvault-keys')>();
+  const m = await importOriginal<typeof KeyVaultKeys>();
   class KeyClient extends m.KeyClient {
     constructor(...args: ConstructorParameters<typeof m.KeyClient>) {
       super(...args);
@@ -36,7 +39,7 @@ vi.mock('@azure/keyvault-keys', async (importOriginal) => {
   return { ...m, KeyClient };
 });
 vi.mock('mongodb', async (importOriginal) => {
-  const m = await importOriginal<typeof import('mongodb')>();
+  const m = await importOriginal<typeof Mongodb>();
   class MongoClient extends m.MongoClient {
     constructor(...args: ConstructorParameters<typeof m.MongoClient>) {
       super(...args);
