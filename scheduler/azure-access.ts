@@ -1,8 +1,10 @@
 import type { ClusterWriter } from '../core/clients/arm/cluster-writes.js';
 import type { TokenCredential } from '../core/clients/arm/clients.js';
 import type { AzureReader } from '../core/clients/arm/types.js';
+import { createClients, type Clients } from '../core/clients/index.js';
 import type { Config } from '../core/config/schema.js';
 import type { Logger } from '../core/log/logger.js';
+import type { Redactor } from '../core/log/redact.js';
 
 export interface AzureAccess {
   readonly reader: AzureReader;
@@ -10,24 +12,24 @@ export interface AzureAccess {
 }
 
 /** Reader and writer for a configured environment over one set of ARM clients; undefined without Azure access. */
-export type AzureAccessFactory = (environment: string, deps: { config: Config; log: Logger }) => Promise<AzureAccess | undefined>;
+export type AzureAccessFactory = (environment: string, deps: { config: Config; log: Logger; redactor: Redactor; clients?: Clients | undefined }) => Promise<AzureAccess | undefined>;
 
+/**
+ * The watch's Azure access from the process's clients (core/clients: one credential and client set per
+ * environment, whose token cache lasts across ticks); deps without them get clients built through the same
+ * createClients, once per configuration (with `credential` when given: tests point it at the fake ARM).
+ */
 export function azureAccessFactory(credential?: TokenCredential): AzureAccessFactory {
-  const cache = new Map<string, AzureAccess | undefined>();
+  const own = new WeakMap<Config, Clients>();
   return async (environment, deps) => {
-    if (cache.has(environment)) return cache.get(environment);
     const env = deps.config.environments[environment];
     if (!env || env.azure.credential === 'none') return undefined;
-    // Loaded on first use, like core/clients/arm/for-environment.ts: the SDKs are slow to import.
-    const [{ armClientsForEnvironment }, { createAzureReader }, { createClusterWriter }] = await Promise.all([
-      import('../core/clients/arm/clients.js'),
-      import('../core/clients/arm/reader.js'),
-      import('../core/clients/arm/cluster-writes.js'),
-    ]);
-    const clients = armClientsForEnvironment(env, credential);
-    // One client set per environment for the process: the credential caches its token across ticks.
-    const access = clients ? { reader: createAzureReader({ clients, environment, log: deps.log }), writer: createClusterWriter({ clients, environment, log: deps.log }) } : undefined;
-    cache.set(environment, access);
-    return access;
+    let clients = deps.clients ?? own.get(deps.config);
+    if (!clients) {
+      clients = createClients(deps.config, { ...(credential ? { credential } : {}), log: deps.log, redactor: deps.redactor });
+      own.set(deps.config, clients);
+    }
+    const arm = await clients.clientsFor(environment).arm();
+    return arm ? { reader: arm.reader, writer: arm.writer } : undefined;
   };
 }

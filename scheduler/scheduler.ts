@@ -6,21 +6,28 @@ import { awaitsApproval, execute, type Reply } from '../core/commands/dispatch.j
 import { isAllowed, roleOf } from '../core/commands/authorize.js';
 import { parseCommandText, validateCommand } from '../core/commands/parse.js';
 import { commandKey } from '../core/commands/registry.js';
+import { missingForNeeds } from '../core/clients/requirements.js';
 import type { CommandDeps, CommandSpec } from '../core/commands/types.js';
 
 /**
- * Checks at boot that every scheduled command line parses and validates against the registry, so a typo in a
- * schedule fails the start instead of failing silently at 2 am.
+ * Checks at boot that every scheduled command line parses and validates against the registry, that the schedule's
+ * identity may run it, and that its environment has what the command requires (CommandSpec.requires), so a typo
+ * or a missing setting fails the start, naming the setting, instead of failing at 2 am.
  */
 export function validateSchedules(config: Config, registry: readonly CommandSpec[]): void {
   const problems: string[] = [];
   config.schedules.forEach((s, i) => {
     try {
-      const { spec } = validateCommand(parseCommandText(s.command, registry), config);
+      const { spec, environment } = validateCommand(parseCommandText(s.command, registry), config);
       // the schedule acts as "scheduler:<name>": without a role for it, every run would be refused
       const actor = `scheduler:${s.name}`;
       if (!isAllowed(roleOf(actor, config), spec.role)) {
         problems.push(`schedules.${i} ("${s.name}"): "${actor}" may not run "${commandKey(spec)}", which needs the ${String(spec.role)} role; list "${actor}" under access.roles.${String(spec.role)}`);
+      }
+      if (environment !== undefined) {
+        for (const m of missingForNeeds(config, environment, spec.requires ?? [])) {
+          problems.push(`${m.path} is required by schedules.${i} ("${s.name}") for "${commandKey(spec)}": ${m.reason}`);
+        }
       }
     } catch (err) {
       const why = err instanceof AppError ? err.message : String(err);

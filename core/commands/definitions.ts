@@ -9,6 +9,7 @@ import { runsHandler } from './handlers/runs.js';
 import { scheduleHandler } from './handlers/schedule.js';
 import { statusHandler } from './handlers/status.js';
 import type { CommandSpec } from './types.js';
+import type { ClientNeed } from '../clients/requirements.js';
 import { backupRuntimeFactory, type BackupRuntimeFactory } from '../backup/runtime.js';
 import { RECOMMENDATION_ID_PATTERN } from '../recommendations/types.js';
 
@@ -19,6 +20,12 @@ const backupId = (required: boolean) =>
     patternHint: 'a backup set id as shown by "backup list"',
     placeholder: 'id',
   });
+
+/**
+ * The backup runtime builds all of these for every backup command (core/backup/runtime.ts): the sets in Blob, the
+ * data keys wrapped in Key Vault, the mongo tools (through the cluster with the in-pod executor).
+ */
+const BACKUP_NEEDS: readonly ClientNeed[] = ['keyVault', 'blob', 'mongo'];
 
 const LIFECYCLE_LATER = 'teardown and recreate arrive with the lifecycle work, once a backup set holds disk snapshots and cluster state as well as the database';
 
@@ -55,6 +62,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: false,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.run,
     },
     {
@@ -66,6 +74,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'viewer',
       destructive: false,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.list,
     },
     {
@@ -77,6 +86,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: false,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.verify,
     },
     {
@@ -88,6 +98,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: false,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.drill,
     },
     {
@@ -99,6 +110,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: true,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.prune,
       plan: backup.prunePlan,
       // the nightly retention schedule need not wait for a person when the environment says so; asked by a person
@@ -146,6 +158,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'admin',
       destructive: true,
       environment: 'required',
+      requires: BACKUP_NEEDS,
       handler: backup.restore,
       plan: backup.restorePlan,
     },
@@ -191,6 +204,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'viewer',
       destructive: false,
       environment: 'required',
+      requires: ['arm'],
       handler: costHandler,
     },
     {
@@ -202,6 +216,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'viewer',
       destructive: false,
       environment: 'required',
+      requires: ['arm'],
       handler: recommendations.recommend,
     },
     {
@@ -220,6 +235,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: true,
       environment: 'required',
+      requires: ['arm'],
       handler: recommendations.apply,
       plan: recommendations.applyPlan,
     },

@@ -1,3 +1,5 @@
+import type { Clients } from '../clients/index.js';
+import type { ClientNeed } from '../clients/requirements.js';
 import type { Config, Role } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redact.js';
@@ -22,6 +24,11 @@ export interface CommandDeps {
   readonly now: () => Date;
   /** Every command the bot knows (core/commands/definitions.ts in production; tests pass their own). */
   readonly registry: readonly CommandSpec[];
+  /**
+   * The clients of every environment, built once per process (bot/runtime.ts). Absent (tests that build their own
+   * context), the handlers build clients through the same createClients for each use.
+   */
+  readonly clients?: Clients;
   /** Where a running run's latest progress line goes (the launcher's progress message); absent: only logged. */
   readonly progress?: RunProgressSink;
   /**
@@ -80,6 +87,11 @@ export interface CommandSpec {
   readonly destructive: boolean;
   /** Takes --env (validated against the configured environments, defaulting to bot.defaultEnvironment). */
   readonly environment: 'required' | 'optional' | 'none';
+  /**
+   * What the command needs from its environment's configuration (core/clients/requirements.ts): a schedule of it
+   * for an environment that lacks one fails the start with the setting's path, and so does the client when built.
+   */
+  readonly requires?: readonly ClientNeed[];
   readonly handler?: Handler;
   /** For a destructive command: the steps it would take, shown by --dry-run and in the approval prompt. */
   readonly plan?: (args: Args, ctx: CommandContext) => Promise<string[]>;

@@ -1,18 +1,28 @@
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
+import { Redactor } from '../../log/redact.js';
+import { createClients, type Clients } from '../index.js';
 import type { TokenCredential } from './clients.js';
 import type { AzureReader } from './types.js';
 
 /** Gives the AzureReader for a configured environment, or undefined when it has no Azure access configured. */
-export type ReaderFactory = (environment: string, deps: { config: Config; log: Logger }) => Promise<AzureReader | undefined>;
+export type ReaderFactory = (environment: string, deps: { config: Config; log: Logger; clients?: Clients | undefined }) => Promise<AzureReader | undefined>;
 
+/**
+ * The reader from the caller's clients (the command context's, built once per process); a caller without them
+ * gets clients built through the same createClients, once per configuration (with `credential` when given).
+ */
 export function readerFactory(credential?: TokenCredential): ReaderFactory {
+  const own = new WeakMap<Config, Clients>();
   return async (environment, deps) => {
     const env = deps.config.environments[environment];
     if (!env || env.azure.credential === 'none') return undefined;
-    // Loaded on first use: the SDKs and @azure/identity add about half a second to every CLI start otherwise.
-    const [{ armClientsForEnvironment }, { createAzureReader }] = await Promise.all([import('./clients.js'), import('./reader.js')]);
-    const clients = armClientsForEnvironment(env, credential);
-    return clients ? createAzureReader({ clients, environment, log: deps.log }) : undefined;
+    let clients = deps.clients ?? own.get(deps.config);
+    if (!clients) {
+      // the reader needs no redaction of its own (it reads no secrets); a fresh Redactor keeps the type honest
+      clients = createClients(deps.config, { ...(credential ? { credential } : {}), log: deps.log, redactor: new Redactor() });
+      own.set(deps.config, clients);
+    }
+    return (await clients.clientsFor(environment).arm())?.reader;
   };
 }

@@ -5,13 +5,10 @@
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import { NetworkManagementClient } from '@azure/arm-network';
-import { DefaultAzureCredential } from '@azure/identity';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Config, EnvironmentConfig } from '../../config/schema.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../log/logger.js';
-import { armClientOptions, type ArmClientOptions, type TokenCredential } from './clients.js';
+import { armClientOptions, type ArmClientOptions } from './clients.js';
 import { statusOf, toAzureError } from './errors.js';
 
 export interface DiskInfo {
@@ -383,23 +380,5 @@ export function createAzureInventory(deps: InventoryDeps): AzureInventory {
       }
       return out;
     },
-  };
-}
-
-/** The inventory for a configured environment, or undefined when it has no Azure access (credential: none). */
-export type InventoryFactory = (environment: string, deps: { config: Config; log: Logger }) => Promise<AzureInventory | undefined>;
-
-export function inventoryFactory(opts: { credential?: TokenCredential; pollIntervalMs?: number; retry?: ArmClientOptions['retry'] } = {}): InventoryFactory {
-  return async (environment, deps) => {
-    const env: EnvironmentConfig | undefined = deps.config.environments[environment];
-    if (!env || env.azure.credential === 'none') return undefined;
-    const clients = createInventoryClients({
-      subscriptionId: env.azure.subscriptionId,
-      credential: opts.credential ?? new DefaultAzureCredential(env.azure.tenantId ? { tenantId: env.azure.tenantId } : {}),
-      ...(env.azure.armEndpoint ? { endpoint: env.azure.armEndpoint.replace(/\/$/, '') } : {}),
-      ...(env.azure.armCaFile ? { ca: readFileSync(env.azure.armCaFile, 'utf8') } : {}),
-      ...(opts.retry ? { retry: opts.retry } : {}),
-    });
-    return createAzureInventory({ clients, environment, log: deps.log, ...(opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {}) });
   };
 }

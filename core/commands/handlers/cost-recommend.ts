@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { AzureInventory } from '../../clients/arm/inventory.js';
 import type { AzureReader } from '../../clients/arm/types.js';
+import { clientsOf, type Clients, type ClientsFallback } from '../../clients/index.js';
 import type { Config } from '../../config/schema.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../log/logger.js';
@@ -15,21 +16,20 @@ export interface RecommendRuntime {
   readonly kubeConfig: () => Promise<KubeConfig>;
 }
 
-export type RecommendRuntimeFactory = (environment: string, ctx: { config: Config; log: Logger; redactor: Redactor }) => Promise<RecommendRuntime | undefined>;
+export type RecommendRuntimeFactory = (environment: string, ctx: { config: Config; log: Logger; redactor: Redactor; clients?: Clients | undefined }) => Promise<RecommendRuntime | undefined>;
 
-/** Production clients from the environment's config; loaded on first use (the SDKs slow every CLI start otherwise). */
-export function recommendRuntimeFactory(): RecommendRuntimeFactory {
+/**
+ * The environment's clients from the context (core/clients, built once per process); a context without them gets
+ * clients built through the same createClients from `fallback`. Undefined without Azure access.
+ */
+export function recommendRuntimeFactory(fallback: ClientsFallback = {}): RecommendRuntimeFactory {
   return async (environment, ctx) => {
     const env = ctx.config.environments[environment];
     if (!env || env.azure.credential === 'none') return undefined;
-    const [{ inventoryFactory }, { readerFactory }, { environmentKubeConfig }] = await Promise.all([
-      import('../../clients/arm/inventory.js'),
-      import('../../clients/arm/for-environment.js'),
-      import('../../clients/kube/kubeconfig.js'),
-    ]);
-    const [inventory, reader] = await Promise.all([inventoryFactory()(environment, ctx), readerFactory()(environment, ctx)]);
-    if (!inventory || !reader) return undefined;
-    return { inventory, reader, kubeConfig: () => environmentKubeConfig(environment, env.kubernetes, { redactor: ctx.redactor }) };
+    const c = clientsOf(ctx, fallback).clients.clientsFor(environment);
+    const arm = await c.arm();
+    if (!arm) return undefined;
+    return { inventory: arm.inventory, reader: arm.reader, kubeConfig: () => c.kubeConfig() };
   };
 }
 

@@ -8,6 +8,10 @@ import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../integration/chat/buil
 import { createRegistry } from '../../../core/commands/definitions.js';
 
 const withSchedules = (yaml: string) => testConfig(`${TEST_CONFIG_YAML}\nschedules:\n${yaml}`);
+/** What every backup command requires of prod: storage, Key Vault, and the cluster for the in-pod executor. */
+const PROD_BACKUP = '{ storageAccountUrl: "https://st.blob.core.windows.net", keyVaultUrl: "https://kv.vault.azure.net", executor: { kind: kubernetes } }\n    kubernetes: { kubeconfigPath: /etc/kc }';
+/** TEST_CONFIG_YAML with prod's backup settings (and its kubernetes block, which PROD_BACKUP carries). */
+const withProdBackup = (backup: string) => (backup ? TEST_CONFIG_YAML.replace('credit: { monthlyUsd: 150 }', `credit: { monthlyUsd: 150 }\n    backup: ${backup}`) : TEST_CONFIG_YAML);
 
 describe('scheduler', () => {
   it('refuses at boot a schedule whose command would not parse or validate', () => {
@@ -20,8 +24,48 @@ describe('scheduler', () => {
     expect(() => validateSchedules(config, createRegistry())).toThrow(
       /schedules\.0 \("nightly"\): "scheduler:nightly" may not run "backup run", which needs the operator role; list "scheduler:nightly" under access\.roles\.operator/,
     );
-    const allowed = testConfig(`${TEST_CONFIG_YAML.replace('operator: [bob]', 'operator: [bob, "scheduler:nightly"]')}\nschedules:\n  - { name: nightly, cron: "0 2 * * *", command: "backup run --env prod" }`);
+    // (with the backup settings "backup run" requires: see the requirement cases below)
+    const allowed = testConfig(`${withProdBackup(PROD_BACKUP).replace('operator: [bob]', 'operator: [bob, "scheduler:nightly"]')}\nschedules:\n  - { name: nightly, cron: "0 2 * * *", command: "backup run --env prod" }`);
     expect(() => validateSchedules(allowed, createRegistry())).not.toThrow();
+  });
+
+  describe('refuses at boot a schedule whose environment lacks what its command requires, naming the setting', () => {
+    // the schedule's identity may run everything here: only the environment's settings are in question
+    const config = (prodExtra: string, command: string, azure = '') =>
+      testConfig(`${withProdBackup(prodExtra).replace('admin: [alice, cli-admin]', 'admin: [alice, cli-admin, "scheduler:nightly", "scheduler:other"]').replace('clusterName: aks }', `clusterName: aks${azure} }`)}
+schedules:
+  - { name: other, cron: "0 1 * * *", command: "runs --limit 1" }
+  - { name: nightly, cron: "0 2 * * *", command: "${command}" }`);
+    const check = (c: ReturnType<typeof config>) => () => validateSchedules(c, createRegistry());
+
+    it.each([
+      ['backup run without a Key Vault', PROD_BACKUP.replace('keyVaultUrl: "https://kv.vault.azure.net", ', ''), 'backup run --env prod', /environments\.prod\.backup\.keyVaultUrl is required by schedules\.1 \("nightly"\) for "backup run": the data keys are wrapped by a Key Vault key/],
+      ['backup drill without storage', PROD_BACKUP.replace('storageAccountUrl: "https://st.blob.core.windows.net", ', ''), 'backup drill --env prod', /environments\.prod\.backup\.storageAccountUrl is required by schedules\.1 \("nightly"\) for "backup drill": the backup sets are stored in Blob \(or set backup\.storageConnectionString\)/],
+      ['backup prune with the in-pod executor and no kubeconfig', PROD_BACKUP.replace(' }\n    kubernetes: { kubeconfigPath: /etc/kc }', ' }'), 'backup prune --env prod', /environments\.prod\.kubernetes\.kubeconfigPath is required by schedules\.1 \("nightly"\) for "backup prune": .*backup\.executor is kubernetes/],
+    ])('%s', (_name, backup, command, pattern) => {
+      expect(check(config(backup, command))).toThrow(pattern);
+    });
+
+    it('Key Vault and storage without Azure access (azure.credential none) name the credential', () => {
+      expect(check(config(PROD_BACKUP, 'backup run --env prod', ', credential: none'))).toThrow(
+        /environments\.prod\.azure\.credential is required by schedules\.1 \("nightly"\) for "backup run": it is none, so Key Vault cannot be reached/,
+      );
+    });
+
+    it('cost and cost recommend without Azure access name the credential', () => {
+      expect(check(config('', 'cost --env prod', ', credential: none'))).toThrow(/environments\.prod\.azure\.credential is required by schedules\.1 \("nightly"\) for "cost": it is none, so Azure Resource Manager cannot be reached/);
+      expect(check(config('', 'cost recommend --env prod', ', credential: none'))).toThrow(/for "cost recommend"/);
+    });
+
+    it('a local executor needs no cluster; a complete environment passes; a command without requirements never fails on them', () => {
+      expect(check(config(PROD_BACKUP.replace('{ kind: kubernetes }', '{ kind: local, uri: { env: MONGO_URI } }').replace('\n    kubernetes: { kubeconfigPath: /etc/kc }', ''), 'backup run --env prod'))).not.toThrow();
+      expect(check(config(PROD_BACKUP, 'backup run --env prod'))).not.toThrow();
+      expect(check(config('', 'status --env prod', ', credential: none'))).not.toThrow();
+    });
+
+    it('every missing setting of every schedule is listed in one error', () => {
+      expect(check(config('', 'backup run --env prod'))).toThrow(/backup\.keyVaultUrl is required.*backup\.storageAccountUrl is required.*kubernetes\.kubeconfigPath is required/);
+    });
   });
 
   it('every schedule of the documented example configuration may run its command', () => {

@@ -1,0 +1,1 @@
+export { environmentKubeConfig, type KubeConfigDeps } from './kubeconfig.js';
