@@ -6,7 +6,7 @@ import { hashTap } from './crypto/hash-tap.js';
 import { unwrapOnce } from './crypto/key-wrapper.js';
 import { compareCollections, type CollectionStat, type Manifest } from './manifest.js';
 import { RESTORE_INCOMPLETE_MARKER } from './mongo/content.js';
-import type { RestoreOptions } from './mongo/tools.js';
+import type { RestoreOptions } from '../clients/mongo-tools/tools.js';
 import { progressReporter } from './progress.js';
 import { readSignedManifest } from './read-set.js';
 import { openSpool, type Spool } from './spool.js';

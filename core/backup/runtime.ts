@@ -5,6 +5,9 @@ import type { Config } from '../config/schema.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redact.js';
+import type { MongoAccess } from '../clients/mongo-tools/index.js';
+import { archiveInspector } from './mongo/archive-inspector.js';
+import { driverInspector, type ContentInspector } from './mongo/content.js';
 import type { BackupDeps, BackupProgress } from './types.js';
 
 export interface BackupRuntime {
@@ -56,7 +59,7 @@ export function backupRuntimeFactory(fallback: ClientsFallback = {}): BackupRunt
           keys: keyVault.keys,
           signer: keyVault.signer,
           tools: mongo.tools,
-          inspector: mongo.inspector,
+          inspector: inspectorFor(mongo.access),
           settings: {
             database: b.database,
             oplog: b.oplog,
@@ -93,4 +96,14 @@ function botVersion(): string {
     }
   }
   return (cachedVersion = 'unknown');
+}
+
+/**
+ * How a restore's result is read back: with the driver on the bot host, or — inside the pod — by dumping through the
+ * same pod and parsing the archive (mongosh drops and checks what the tools cannot).
+ */
+function inspectorFor(access: MongoAccess): ContentInspector {
+  if (access.kind === 'driver') return driverInspector(access.driver);
+  const { tools } = access;
+  return archiveInspector(tools, (db) => tools.dropDatabase(db), (db) => tools.isEmpty(db), (db, restored, marker) => tools.dropRestored(db, restored, marker));
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
-import { type ManifestSigner, SIGNATURE_ALGORITHM } from './crypto/manifest-signer.js';
+import { type ManifestSigner, SIGNATURE_ALGORITHM } from '../clients/keyvault/manifest-signer.js';
 
 /**
  * The manifest's signature lives in a sidecar blob beside it, `<prefix>/<id>/manifest.json.sig`, so the manifest

@@ -1,9 +1,9 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '../log/logger.js';
 import type { KeyWrapper } from './crypto/key-wrapper.js';
-import type { ManifestSigner } from './crypto/manifest-signer.js';
+import type { ManifestSigner } from '../clients/keyvault/manifest-signer.js';
 import type { ContentInspector } from './mongo/content.js';
-import type { MongoTools } from './mongo/tools.js';
+import type { MongoTools } from '../clients/mongo-tools/tools.js';
 import type { SpoolSettings } from './spool.js';
 
 export interface BackupSettings {

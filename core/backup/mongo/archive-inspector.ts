@@ -1,7 +1,7 @@
 import { AppError } from '../../errors/app-error.js';
 import { type ArchiveSummary, collectionStatsOf, summarizeArchive } from './archive.js';
 import type { ContentInspector } from './content.js';
-import type { MongoTools } from './tools.js';
+import type { MongoTools } from '../../clients/mongo-tools/tools.js';
 
 /**
  * A content inspector that needs no driver connection: it dumps the database through the same executor as the

@@ -1,6 +1,9 @@
 import type { MongoClient } from 'mongodb';
 import type { CollectionStat } from '../manifest.js';
 import { isDataCollection, MultisetDigest } from './archive.js';
+import { RESTORE_INCOMPLETE_MARKER, type RestoreMarker } from '../../clients/mongo-tools/tools.js';
+
+export { RESTORE_INCOMPLETE_MARKER, type RestoreMarker };
 
 /** What the backup needs to know about a database besides the dump itself. */
 export interface ContentInspector {
@@ -31,13 +34,6 @@ export interface ContentInspector {
   dropRestored?(database: string, restored: readonly string[], marker: RestoreMarker): Promise<{ dropped: string[]; others: string[] }>;
 }
 
-/** What marks a database that a failed restore could not put back as it was (a document, _id = backupId). */
-export interface RestoreMarker {
-  readonly backupId: string;
-  readonly reason: string;
-  readonly at: string;
-}
-export const RESTORE_INCOMPLETE_MARKER = 'aks_restore_incomplete';
 
 /**
  * The driver-based inspector. `stats` computes the SAME digest as the archive parser: the multiset sum of

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
 import type { TokenCredential } from '@azure/identity';
-import { keyVaultKeyWrapper } from '../../backup/crypto/key-vault-wrapper.js';
+import { keyVaultKeyWrapper } from './key-vault-wrapper.js';
 import type { KeyWrapper } from '../../backup/crypto/key-wrapper.js';
-import { keyVaultManifestSigner, type ManifestSigner } from '../../backup/crypto/manifest-signer.js';
+import { keyVaultManifestSigner, type ManifestSigner } from './manifest-signer.js';
 import type { KeyVaultReader } from '../../secrets/resolve.js';
 import { requestTimeoutOptions } from '../arm/request-timeout.js';
 

@@ -1,6 +1,7 @@
-// mongodump / mongorestore / mongosh and the content inspector of one environment, per its backup.executor. The
-// executors themselves live with the backup (core/backup/mongo) and are built here, so the process holds one set
-// per environment (and one MongoDB driver connection pool for the local executor) however many runs use it.
+// mongodump / mongorestore / mongosh of one environment, per its backup.executor: in the MongoDB pod through the
+// Kubernetes exec API, or on the bot host against a configured URI (with one MongoDB driver connection pool). Built
+// once per environment, however many runs use them; what the backup reads back through them (the content
+// inspectors) is the backup's own (core/backup/mongo).
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { EnvironmentConfig } from '../../config/schema.js';
 import { AppError } from '../../errors/app-error.js';
@@ -9,15 +10,19 @@ import { createStreamExec } from '../../exec/stream.js';
 import type { Logger } from '../../log/logger.js';
 import type { Redactor } from '../../log/redact.js';
 import { resolveSecret, type KeyVaultReader } from '../../secrets/resolve.js';
-import type { ContentInspector } from '../../backup/mongo/content.js';
-import type { MongoTools } from '../../backup/mongo/tools.js';
-import { releaseVersions, type ReleaseVersions } from '../../backup/release-versions.js';
+import type { MongoClient } from 'mongodb';
+import type { MongoTools } from './tools.js';
+import type { PodMongoTools } from './pod-exec-tools.js';
+import { releaseVersions, type ReleaseVersions } from '../kube/release-versions.js';
 
-export type { ContentInspector, MongoTools, ReleaseVersions };
+export type { MongoTools, ReleaseVersions };
+
+/** How the database is read besides the tools: through the pod (mongosh), or with the driver on the bot host. */
+export type MongoAccess = { readonly kind: 'pod'; readonly tools: PodMongoTools } | { readonly kind: 'driver'; readonly driver: MongoClient };
 
 export interface MongoToolsClients {
   readonly tools: MongoTools;
-  readonly inspector: ContentInspector;
+  readonly access: MongoAccess;
   /** The Rocket.Chat chart and app versions as the cluster runs them now (read on each call: they change). */
   versions(): Promise<ReleaseVersions>;
   close(): Promise<void>;
@@ -42,11 +47,7 @@ async function podExecutor(deps: MongoToolsDeps): Promise<MongoToolsClients> {
   const { environment, env: envCfg, log, redactor } = deps;
   const ex = envCfg.backup.executor;
   if (ex.kind !== 'kubernetes') throw new AppError('AKS_INTERNAL', { reference: 'pod-executor-kind' });
-  const [{ AppsV1Api, CoreV1Api, Exec }, { podExecMongoTools }, { archiveInspector }] = await Promise.all([
-    import('@kubernetes/client-node'),
-    import('../../backup/mongo/pod-exec-tools.js'),
-    import('../../backup/mongo/archive-inspector.js'),
-  ]);
+  const [{ AppsV1Api, CoreV1Api, Exec }, { podExecMongoTools }] = await Promise.all([import('@kubernetes/client-node'), import('./pod-exec-tools.js')]);
   const kc = await deps.kubeConfig();
   const target = {
     environment,
@@ -71,7 +72,7 @@ async function podExecutor(deps: MongoToolsDeps): Promise<MongoToolsClients> {
   const apps = kc.makeApiClient(AppsV1Api);
   return {
     tools,
-    inspector: archiveInspector(tools, (db) => tools.dropDatabase(db), (db) => tools.isEmpty(db), (db, restored, marker) => tools.dropRestored(db, restored, marker)),
+    access: { kind: 'pod', tools },
     versions: () => releaseVersions(apps, target, log),
     close: async () => undefined,
   };
@@ -82,11 +83,7 @@ async function localExecutor(deps: MongoToolsDeps): Promise<MongoToolsClients> {
   const { environment, env: envCfg, log, redactor } = deps;
   const ex = envCfg.backup.executor;
   if (ex.kind !== 'local') throw new AppError('AKS_INTERNAL', { reference: 'local-executor-kind' });
-  const [{ MongoClient }, { driverInspector }, { localMongoTools }] = await Promise.all([
-    import('mongodb'),
-    import('../../backup/mongo/content.js'),
-    import('../../backup/mongo/local-tools.js'),
-  ]);
+  const [{ MongoClient }, { localMongoTools }] = await Promise.all([import('mongodb'), import('./local-tools.js')]);
   const uri = await resolveSecret(ex.uri, { redactor, ...deps.secrets });
   const versions = async (): Promise<ReleaseVersions> => {
     if (!envCfg.kubernetes.kubeconfigPath && !envCfg.kubernetes.kubeconfig) return {};
@@ -105,5 +102,5 @@ async function localExecutor(deps: MongoToolsDeps): Promise<MongoToolsClients> {
   const mongo = new MongoClient(uri, { socketTimeoutMS: 5 * 60_000 });
   const ctx = { redactor, log };
   const tools = localMongoTools({ streamExec: createStreamExec(ctx), exec: createExec(ctx), redactor, mongodump: ex.mongodump, mongorestore: ex.mongorestore, uri });
-  return { tools, inspector: driverInspector(mongo), versions, close: () => mongo.close() };
+  return { tools, access: { kind: 'driver', driver: mongo }, versions, close: () => mongo.close() };
 }

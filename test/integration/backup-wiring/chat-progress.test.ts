@@ -10,7 +10,7 @@ import { buildApp } from '../../../bot/server/app.js';
 import { createRegistry } from '../../../core/commands/definitions.js';
 import { backupHandlers } from '../../../core/commands/handlers/backup.js';
 import type { CommandSpec } from '../../../core/commands/types.js';
-import type { MongoTools } from '../../../core/backup/mongo/tools.js';
+import type { MongoTools } from '../../../core/clients/mongo-tools/tools.js';
 import { backupRuntimeFactory, type BackupRuntimeFactory } from '../../../core/backup/runtime.js';
 import { FakeRocketChat } from '../../fakes/rocketchat/server.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';

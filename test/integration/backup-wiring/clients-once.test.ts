@@ -12,7 +12,7 @@ import { testConfig, testDeps } from '../../helpers/deps.js';
 import { seedRocketChat } from '../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../sandbox/use.js';
 import { until } from '../chat/builders.js';
-import { sandboxBackupYaml, sandboxCredential } from '../backup/setup.js';
+import { sandboxBackupYaml, sandboxCredential, createSandboxBackupKeys } from '../backup/setup.js';
 import { sandboxKeyVaultOptions, sandboxBlobService } from '../../helpers/azure-clients.js';
 
 // How many clients of each outside system the process constructs: the real SDK classes, counted (nothing else
@@ -75,7 +75,7 @@ describe('a backup from chat builds its clients once', () => {
     await sandboxBlobService(connectionString).getContainerClient(container).create();
     const keyName = `once-kek-${suffix}`;
     const { KeyClient } = await import('@azure/keyvault-keys');
-    await new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, sandboxKeyVaultOptions(sb.keyvault.caFile!)).createRsaKey(keyName, { keySize: 2048 });
+    await createSandboxBackupKeys(new KeyClient(sb.keyvault.vaultUrl!, sandboxCredential, sandboxKeyVaultOptions(sb.keyvault.caFile!)), keyName);
     const config = testConfig(`
 bot: { defaultEnvironment: local }
 access: { roles: { admin: [alice], operator: [bob] } }

@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { CHUNK_HEADER_BYTES, decodeHeader, TAG_BYTES } from '../../../core/backup/crypto/format.js';
-import type { ManifestSigner } from '../../../core/backup/crypto/manifest-signer.js';
+import type { ManifestSigner } from '../../../core/clients/keyvault/manifest-signer.js';
 import { manifestBlobName } from '../../../core/backup/manifest.js';
 import { manifestSignatureBlobName, signManifest } from '../../../core/backup/signature.js';
 

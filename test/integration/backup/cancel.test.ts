@@ -5,7 +5,7 @@ import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../../core/backup/backup.js';
 import { restoreBackup } from '../../../core/backup/restore.js';
-import type { MongoTools } from '../../../core/backup/mongo/tools.js';
+import type { MongoTools } from '../../../core/clients/mongo-tools/tools.js';
 import type { StreamingProcess } from '../../../core/exec/stream.js';
 import { AppError } from '../../../core/errors/app-error.js';
 import { seedRocketChat } from '../../helpers/rocketchat-data.js';

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { restoreArgs } from '../../../core/backup/mongo/args.js';
+import { restoreArgs } from '../../../core/clients/mongo-tools/args.js';
 import { restoreOptions } from '../../../core/backup/restore.js';
-import type { RestoreOptions } from '../../../core/backup/mongo/tools.js';
+import type { RestoreOptions } from '../../../core/clients/mongo-tools/tools.js';
 import { useSandbox } from '../../sandbox/use.js';
 
 /**

@@ -3,7 +3,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../../core/backup/backup.js';
-import { keyVaultManifestSigner } from '../../../core/backup/crypto/manifest-signer.js';
+import { keyVaultManifestSigner } from '../../../core/clients/keyvault/manifest-signer.js';
 import { type Manifest, manifestBlobName } from '../../../core/backup/manifest.js';
 import { RESTORE_INCOMPLETE_MARKER } from '../../../core/backup/mongo/content.js';
 import { drillBackup, restoreBackup, verifyBackup } from '../../../core/backup/restore.js';

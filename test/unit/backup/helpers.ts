@@ -2,7 +2,7 @@ import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, priv
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { KeyWrapper } from '../../../core/backup/crypto/key-wrapper.js';
-import type { ManifestSigner } from '../../../core/backup/crypto/manifest-signer.js';
+import type { ManifestSigner } from '../../../core/clients/keyvault/manifest-signer.js';
 
 /**
  * A local manifest signer for unit tests: RSASSA-PSS with a local key pair over the digest it is given (node hashes

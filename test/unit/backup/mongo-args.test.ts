@@ -1,9 +1,9 @@
 import type { CoreV1Api, Exec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { dumpArgs, restoreArgs } from '../../../core/backup/mongo/args.js';
-import { localMongoTools } from '../../../core/backup/mongo/local-tools.js';
-import { POD_SCRIPT, podExecMongoTools } from '../../../core/backup/mongo/pod-exec-tools.js';
-import type { DumpOptions, RestoreOptions } from '../../../core/backup/mongo/tools.js';
+import { dumpArgs, restoreArgs } from '../../../core/clients/mongo-tools/args.js';
+import { localMongoTools } from '../../../core/clients/mongo-tools/local-tools.js';
+import { POD_SCRIPT, podExecMongoTools } from '../../../core/clients/mongo-tools/pod-exec-tools.js';
+import type { DumpOptions, RestoreOptions } from '../../../core/clients/mongo-tools/tools.js';
 import type { StreamExec } from '../../../core/exec/stream.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { testConfig, testDeps } from '../../helpers/deps.js';

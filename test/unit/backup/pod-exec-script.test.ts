@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropRestoredScript, POD_SCRIPT } from '../../../core/backup/mongo/pod-exec-tools.js';
+import { dropRestoredScript, POD_SCRIPT } from '../../../core/clients/mongo-tools/pod-exec-tools.js';
 import { createStreamExec } from '../../../core/exec/stream.js';
 import { Redactor } from '../../../core/log/redact.js';
 import { testDeps } from '../../helpers/deps.js';

@@ -6,8 +6,7 @@ import type { Logger } from '../../log/logger.js';
 import type { Redactor } from '../../log/redact.js';
 import { CHART_DEFAULT_PASSWORD } from './local-tools.js';
 import { findMongoPod, readRootPassword, type MongoRelease } from './pod-target.js';
-import type { DumpOptions, MongoTools, RestoreOptions } from './tools.js';
-import { RESTORE_INCOMPLETE_MARKER, type RestoreMarker } from './content.js';
+import { RESTORE_INCOMPLETE_MARKER, type DumpOptions, type MongoTools, type RestoreMarker, type RestoreOptions } from './tools.js';
 import { dumpArgs, restoreArgs } from './args.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { AppsV1Api, V1Deployment } from '@kubernetes/client-node';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../../log/logger.js';
 
 export interface ReleaseVersions {
   /** The chart label as Helm writes it, e.g. "rocketchat-7.0.2". */

@@ -39,3 +39,11 @@ export interface MongoTools {
   /** The tools' version; `signal` stops the call with its run. */
   version(signal?: AbortSignal): Promise<string>;
 }
+
+/** What marks a database that a failed restore could not put back as it was (a document, _id = backupId). */
+export interface RestoreMarker {
+  readonly backupId: string;
+  readonly reason: string;
+  readonly at: string;
+}
+export const RESTORE_INCOMPLETE_MARKER = 'aks_restore_incomplete';

@@ -1,6 +1,6 @@
 import { CryptographyClient, type CryptographyClientOptions, type KeyClient } from '@azure/keyvault-keys';
 import { describePin, isPinnedKey, type KeyPin } from './key-pin.js';
-import type { KeyWrapper, WrappedKey } from './key-wrapper.js';
+import type { KeyWrapper, WrappedKey } from '../../backup/crypto/key-wrapper.js';
 
 // the SDK's TokenCredential type, without importing @azure/core-auth (not a direct dependency)
 type Credential = ConstructorParameters<typeof KeyClient>[1];
