@@ -1,4 +1,5 @@
 import { formatUserFacing, toUserFacing } from '../core/errors/present.js';
+import { killAllChildren } from '../core/exec/process-group.js';
 import { startScheduler } from '../scheduler/scheduler.js';
 import { startWatch } from '../scheduler/watch.js';
 import { startApprovedRunPoller } from '../core/engine/approved-poller.js';
@@ -36,7 +37,10 @@ async function main(): Promise<void> {
     await scheduler.stop();
     await watch.stop();
     await poller.stop();
+    // running work stops cleanly (tools killed, partial archive removed, the run failed with a code and reported)
+    chat.launcher.abortRunning('the bot is stopping');
     await chat.stop();
+    await killAllChildren();
     await app.close();
     await rt.close();
     process.exit(0);

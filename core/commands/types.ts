@@ -36,6 +36,8 @@ export interface CommandDeps {
    * absent (CLI, scheduler): they run inline and answer when done.
    */
   readonly background?: BackgroundRuns;
+  /** Aborted when the run must stop (the bot shuts down); the work stops its tools and fails with a code. */
+  readonly signal?: AbortSignal;
   /**
    * The environment lock (core/engine/lock.ts), chosen per environment by the runtime: a Blob lease where the
    * environment has a storage account, the store's leases otherwise; absent (tests): the store's.

@@ -64,6 +64,8 @@ export class RunLauncher {
   private readonly holder: string;
   /** The newest progress line per running run, written by its handler, read when the message is re-rendered. */
   private readonly latest = new Map<number, string>();
+  /** One abort per running run: a shutdown stops the work (its tools die with it) instead of leaving it half done. */
+  private readonly running = new Map<number, AbortController>();
 
   constructor(private readonly o: LauncherOptions) {
     this.holder = o.holder ?? `launcher-${process.pid}-${randomUUID()}`;
@@ -144,6 +146,17 @@ export class RunLauncher {
     this.pending.clear();
   }
 
+  /**
+   * Aborts every run this launcher is executing (the bot is stopping): each stops its tools and ends with a coded
+   * failure and its final report; await idle() for that. An action's run stays resumable (action.ts).
+   */
+  abortRunning(reason: string): void {
+    for (const [runId, c] of this.running) {
+      this.o.deps.log.warn({ runId, reason }, 'aborting a running run');
+      c.abort(new Error(reason));
+    }
+  }
+
   private track(p: Promise<void>): void {
     const tracked = p
       .catch((err: unknown) => this.o.deps.log.error({ err }, 'run launcher failed'))
@@ -199,10 +212,13 @@ export class RunLauncher {
     }, this.o.progressIntervalMs);
     // The handler reports progress here (redacted once more: a tool's collection name is all it may carry).
     const progress = { report: (id: number, text: string) => void this.latest.set(id, deps.redactor.text(text).slice(0, 300)) };
+    const abort = new AbortController();
+    this.running.set(runId, abort);
     try {
-      const outcome = await exec({ ...deps, progress });
+      const outcome = await exec({ ...deps, progress, signal: abort.signal });
       if (outcome.ok) summary = outcome.text;
     } finally {
+      this.running.delete(runId);
       clearInterval(timer);
       await editing;
       this.latest.delete(runId);

@@ -86,7 +86,8 @@ export interface ScopedRun<R> {
    */
   prepare(onProgress: (p: BackupProgress) => void): Promise<R>;
   release(resource: R): Promise<void>;
-  work(resource: R, journal: StepJournal): Promise<CommandOutput>;
+  /** `signal` aborts when the run must stop: the context's (shutdown) or the environment's lock lost. */
+  work(resource: R, journal: StepJournal, signal: AbortSignal): Promise<CommandOutput>;
 }
 
 /**
@@ -142,7 +143,9 @@ export async function inRun<R>(ctx: CommandContext, args: Args, spec: ScopedRun<
     const stopBeat = given ? undefined : (await ctx.store.updateRunStatus(run.id, 'running'), await holdRunAlive(ctx, run.id));
     journal = new StepJournal(ctx, run.id);
     try {
-      const out = await spec.work(resource, journal);
+      // the work stops when the run is cancelled or the lock is lost: another run may already act on the environment
+      const signal = ctx.signal ? AbortSignal.any([ctx.signal, lifecycle.signal]) : lifecycle.signal;
+      const out = await spec.work(resource, journal, signal);
       journal.end('succeeded');
       await journal.flush();
       if (!given) await ctx.store.updateRunStatus(run.id, 'succeeded');

@@ -1,6 +1,6 @@
 import { runBackup } from '../../backup/backup.js';
 import type { Manifest } from '../../backup/manifest.js';
-import { listSets, readManifest } from '../../backup/read-set.js';
+import { listSets, readManifest, readSignedManifest } from '../../backup/read-set.js';
 import { drillBackup, restoreBackup, verifyBackup } from '../../backup/restore.js';
 import { applyRetention, planRetention, retentionInputs } from '../../backup/retention.js';
 import type { BackupRuntime, BackupRuntimeFactory } from '../../backup/runtime.js';
@@ -52,19 +52,19 @@ function describe(m: Manifest): string {
  */
 export function backupHandlers(factory: BackupRuntimeFactory) {
   /** The backup-family command `command` as a run, with the runtime as its resource. */
-  const scoped = (ctx: CommandContext, args: Args, command: string, plannedSteps: number, work: (rt: BackupRuntime, journal: StepJournal, env: string) => Promise<CommandOutput>) =>
+  const scoped = (ctx: CommandContext, args: Args, command: string, plannedSteps: number, work: (rt: BackupRuntime, journal: StepJournal, env: string, signal: AbortSignal) => Promise<CommandOutput>) =>
     inRun<BackupRuntime>(ctx, args, {
       command,
       plannedSteps,
       prepare: (onProgress) => factory(envOf(ctx), ctx, onProgress),
       release: (rt) => rt.close(),
-      work: (rt, journal) => work(rt, journal, envOf(ctx)),
+      work: (rt, journal, signal) => work(rt, journal, envOf(ctx), signal),
     });
 
   const run: Handler = (args, ctx) =>
-    scoped(ctx, args, 'backup run', 2, async (rt, journal) => {
+    scoped(ctx, args, 'backup run', 2, async (rt, journal, _env, signal) => {
       journal.start(`dump ${rt.deps.settings.database}, encrypt, upload to Blob`);
-      const m = await runBackup(rt.deps);
+      const m = await runBackup(rt.deps, { signal });
       journal.end('succeeded', { backupId: m.id, bytes: m.archive.plaintext.bytes, encrypted: m.archive.ciphertext.bytes });
       journal.start(`record backup set ${m.id}`);
       await record(ctx, m);
@@ -85,10 +85,10 @@ export function backupHandlers(factory: BackupRuntimeFactory) {
     });
 
   const verify: Handler = (args, ctx) =>
-    scoped(ctx, args, 'backup verify', 2, async (rt, journal) => {
+    scoped(ctx, args, 'backup verify', 2, async (rt, journal, _env, signal) => {
       const id = await pickSet(rt, args);
       journal.start(`authenticate every chunk of ${id}`);
-      const v = await verifyBackup(rt.deps, id);
+      const v = await verifyBackup(rt.deps, id, undefined, undefined, { signal });
       journal.end('succeeded', { chunks: v.chunks });
       journal.start(`record backup set ${id}`);
       await record(ctx, v.manifest);
@@ -96,12 +96,12 @@ export function backupHandlers(factory: BackupRuntimeFactory) {
     });
 
   const drill: Handler = (args, ctx) =>
-    scoped(ctx, args, 'backup drill', 3, async (rt, journal) => {
+    scoped(ctx, args, 'backup drill', 3, async (rt, journal, _env, signal) => {
       const id = await pickSet(rt, args);
       const verifyStep = `authenticate every chunk of ${id}`;
       journal.mapPhases({ verify: verifyStep, restore: `restore ${id} into a scratch database, compare, drop it` });
       journal.start(verifyStep);
-      const { result, error } = await drillBackup(rt.deps, id);
+      const { result, error } = await drillBackup(rt.deps, id, { signal });
       journal.end(error ? 'failed' : 'succeeded', error ? { code: error.code } : { collections: result.collections, documents: result.documents });
       journal.start('record the drill result');
       if (!(await ctx.store.getBackupSet(id))) {
@@ -126,14 +126,15 @@ export function backupHandlers(factory: BackupRuntimeFactory) {
 
   const restore: Handler = async (args, ctx): Promise<CommandOutput> => {
     await restorePlan(args, ctx);
-    return scoped(ctx, args, 'restore mongo', 3, async (rt, journal) => {
+    return scoped(ctx, args, 'restore mongo', 3, async (rt, journal, _env, signal) => {
       const id = String(args.backup);
       const verifyStep = `authenticate every chunk of ${id}`;
       journal.mapPhases({ verify: verifyStep, restore: `mongorestore into ${rt.deps.settings.database}, compare with the manifest` });
       journal.start(`read the manifest of ${id}`);
-      await readManifest(rt.deps.container, rt.deps.prefix, id);
+      // signed by the environment's pinned key, or nothing is read (docs/backup-format.md)
+      await readSignedManifest(rt.deps, id);
       journal.start(verifyStep);
-      const r = await restoreBackup(rt.deps, id);
+      const r = await restoreBackup(rt.deps, id, undefined, { signal });
       return { text: `Restored backup ${r.manifest.id} into ${r.database}: ${r.collections.length} collections match the manifest.`, data: { backupId: r.manifest.id, collections: r.collections } };
     });
   };

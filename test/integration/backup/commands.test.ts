@@ -86,6 +86,18 @@ ${sandboxBackupYaml(sb, { container: `cmd-${suffix}`, keyName, database: db, ext
     expect(await mongo.db(db).collection('rocketchat_message').countDocuments()).toBe(51);
   });
 
+  it("a run whose signal aborts (the bot stopping) stops its tools, fails with its code and leaves no set behind", async () => {
+    const before = (await handlers.list({ limit: 50 }, ctx)).text;
+    const stop = new AbortController();
+    stop.abort(new Error('the bot is stopping'));
+    const err = await handlers.run({}, { ...ctx, signal: stop.signal }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'AKS_BACKUP_ABORTED' });
+    const [run] = await ctx.store.listRuns({ limit: 1 });
+    expect(run).toMatchObject({ command: 'backup run', status: 'failed', error: { code: 'AKS_BACKUP_ABORTED' } });
+    // nothing half-written: the list of sets is what it was
+    expect((await handlers.list({ limit: 50 }, ctx)).text).toBe(before);
+  });
+
   it('a drill of a missing set fails with its code and records nothing as verified', async () => {
     const err = await handlers.drill({ backup: 'no-such-set' }, ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
