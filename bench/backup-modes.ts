@@ -10,7 +10,7 @@ import { readManifest } from '../core/backup/read-set.js';
 import { restoreBackup } from '../core/backup/restore.js';
 import type { BackupDeps } from '../core/backup/types.js';
 import { createStreamExec, type StreamExec } from '../core/exec/stream.js';
-import { backupSandbox } from '../test/integration/backup/setup.js';
+import { backupSandbox } from '../test/integration/core/backup/setup.js';
 import { rssSampler } from './rss.js';
 
 export interface ModeResult {

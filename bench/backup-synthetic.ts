@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { archiveChunks } from '../test/helpers/mongo-archive.js';
-import { backupSandbox } from '../test/integration/backup/setup.js';
+import { backupSandbox } from '../test/integration/core/backup/setup.js';
 import { useSandbox } from '../test/sandbox/use.js';
 import { dropPageCache, modeEnv, modeNodeArgs } from './mode-process.js';
 import { rocketChatMix } from './synthetic-archive.js';

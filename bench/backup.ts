@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GridFSBucket, ObjectId } from 'mongodb';
-import { backupSandbox } from '../test/integration/backup/setup.js';
+import { backupSandbox } from '../test/integration/core/backup/setup.js';
 import { seedRocketChat } from '../test/helpers/rocketchat-data.js';
 import { MODES, type ModeResult } from './backup-modes.js';
 import { dropPageCache, modeEnv, modeNodeArgs } from './mode-process.js';

@@ -1,6 +1,6 @@
 /**
  * Every error the bot can show a user, with a stable code and a way out. docs/errors.md is kept identical by
- * test/unit/errors/catalog.test.ts (both directions), so the code and the docs cannot drift.
+ * test/unit/core/errors/catalog.test.ts (both directions), so the code and the docs cannot drift.
  */
 export interface ErrorSpec {
   /** What went wrong, for the user; may contain {placeholders} filled from the error's details. */

@@ -4,7 +4,7 @@ import { runSchedule, startScheduler, validateSchedules } from '../../../schedul
 import { loadConfigFile } from '../../../core/config/load.js';
 import { execute, type Reply } from '../../../core/commands/dispatch.js';
 import { EMAIL_CONFIG_YAML, TEST_CONFIG_YAML, testConfig, testDeps } from '../../helpers/deps.js';
-import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../integration/chat/builders.js';
+import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../integration/bot/chat/builders.js';
 import { createRegistry } from '../../../core/commands/definitions.js';
 
 const withSchedules = (yaml: string) => testConfig(`${TEST_CONFIG_YAML}\nschedules:\n${yaml}`);
