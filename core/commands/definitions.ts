@@ -4,6 +4,7 @@ import { backupHandlers } from './handlers/backup.js';
 import { costHandler } from './handlers/cost.js';
 import { costRecommendHandlers, recommendRuntimeFactory, type RecommendRuntimeFactory } from './handlers/cost-recommend.js';
 import { helpHandler } from './handlers/help.js';
+import { restoreTargets } from './handlers/restore-targets.js';
 import { lockBreakHandler, lockBreakPlan, lockShowHandler } from './handlers/lock.js';
 import { runsHandler } from './handlers/runs.js';
 import { scheduleHandler } from './handlers/schedule.js';
@@ -41,6 +42,7 @@ export interface RegistryOptions {
  */
 export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] {
   const backup = backupHandlers(o.backup ?? backupRuntimeFactory());
+  const restore = restoreTargets({ mongo: { handler: backup.restore, plan: backup.restorePlan } });
   const recommendations = costRecommendHandlers(o.recommend ?? recommendRuntimeFactory());
   return [
     {
@@ -159,8 +161,8 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       destructive: true,
       environment: 'required',
       requires: BACKUP_NEEDS,
-      handler: backup.restore,
-      plan: backup.restorePlan,
+      handler: restore.handler,
+      plan: restore.plan,
     },
     {
       name: 'health',

@@ -114,7 +114,6 @@ export function backupHandlers(factory: BackupRuntimeFactory) {
     });
 
   const restorePlan = async (args: Args, ctx: CommandContext): Promise<string[]> => {
-    if (args.target !== 'mongo') throw new AppError('AKS_NOT_AVAILABLE', { command: `restore ${String(args.target)}`, reason: 'only "restore mongo" is built; cluster state and volumes arrive with the lifecycle work' });
     const db = ctx.config.environments[envOf(ctx)]?.backup.database ?? 'rocketchat';
     return [
       `read the manifest of backup ${String(args.backup)} and check it belongs to that set`,

@@ -74,7 +74,7 @@ environments:
     expect(teardown.body).toContain('the credit planner wanted a teardown at 2026-11-20 12:00 UTC');
     expect(teardown.body).toContain('tear down now: even torn down, the durable resources alone cost more than the credit left');
     // the failed backup is reported as failed, with its code and reason, never as "ran"
-    expect(teardown.body).toContain('Backup: asking for "backup run --env prod" failed (AKS_BACKUP_NOT_CONFIGURED: Backups are not configured for environment prod: keyVaultUrl is not set');
+    expect(teardown.body).toContain('Backup: asking for "backup run --env prod" failed (AKS_BACKUP_NOT_CONFIGURED: Backups are not configured for environment prod: environments.prod.backup.keyVaultUrl is not set');
     expect(teardown.body).not.toContain('"backup run --env prod" ran');
     expect(teardown.body).toMatch(/Backup: .*Teardown: "teardown --env prod" is not available in the bot yet \(AKS_NOT_AVAILABLE\), so it must be done by hand\./);
     expect(logs.text).toContain('credit planner decision');

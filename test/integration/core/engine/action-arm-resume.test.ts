@@ -19,7 +19,7 @@ import { MemoryStream } from '../../../helpers/deps.js';
 // store handle on the same SQLite file resumes the run: it polls the SAME status monitor and never sends a second
 // DELETE. The fake ARM answers as ManagedClusters_Delete is defined (202/204, final state via azure-async-operation).
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const child = fileURLToPath(new URL('./action-crash-child.ts', import.meta.url));
 
 let arm: FakeArm | undefined;

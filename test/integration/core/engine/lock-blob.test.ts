@@ -12,7 +12,7 @@ import { Redactor } from '../../../../core/log/redact.js';
 import { useSandbox } from '../../../sandbox/use.js';
 import { sandboxBlobService } from '../../../helpers/azure-clients.js';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/lock-holder.ts', import.meta.url));
 // Azure's shortest finite lease; production uses 60 s (BLOB_LEASE_SECONDS)
 const LEASE_S = 15;

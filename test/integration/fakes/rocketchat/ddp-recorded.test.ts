@@ -14,7 +14,7 @@ import { FakeRocketChat } from '../../../fakes/rocketchat/server.js';
  * themselves, not only the fake's frames.
  */
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'rocketchat-ddp');
+const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'rocketchat-ddp');
 const fixture = (name: string) => JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8')) as Record<string, Json>;
 
 /** Fields whose value is part of the protocol, not data, by their path in the frame. */

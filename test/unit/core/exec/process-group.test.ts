@@ -13,7 +13,7 @@ import { Redactor } from '../../../../core/log/redact.js';
 import { MemoryStream } from '../../../helpers/deps.js';
 import { eventually, pidsOf, running, treeScript } from './tree.js';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'aks-pgroup-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -24,7 +24,7 @@ describe('cost has a plain form and subcommands', () => {
     const deps = testDeps();
     const r = await execute('cost nonsense --env prod', { actor: 'carol', source: 'cli' }, deps);
     expect(r).toMatchObject({ ok: false, code: 'AKS_INVALID_ARGUMENTS' });
-    expect(r.text).toMatch(/expected one of report, plan/);
+    expect(r.text).toMatch(/must be one of report, plan/);
   });
 
   it('cost apply needs an id of the right shape and the operator role, before anything is read', async () => {

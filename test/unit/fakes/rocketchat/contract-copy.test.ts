@@ -8,7 +8,7 @@ import { OPENAPI_DIR } from '../../../fakes/rocketchat/contract.js';
  * a fresh clone runs alone). Where the team's shared contracts folder sits beside the checkout, the copies must be
  * byte-identical to it: an edited copy would let the fake and the bot agree on an API Rocket.Chat does not have.
  */
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 const SHARED = join(ROOT, '..', 'shared', 'contracts', 'rocketchat-openapi');
 const copies = readdirSync(OPENAPI_DIR).filter((f) => f.endsWith('.yaml')).sort();
 
