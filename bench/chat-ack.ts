@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { signRequest } from '../bot/chat/signing.js';
+import { signRequest } from '../bot/server/signing.js';
 import { buildApp } from '../bot/server/app.js';
 import { createRegistry } from '../core/commands/definitions.js';
 import { createLogger } from '../core/log/logger.js';

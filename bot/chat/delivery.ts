@@ -3,9 +3,9 @@ import { isAllowed, roleOf } from '../../core/commands/authorize.js';
 import type { CommandDeps } from '../../core/commands/types.js';
 import { specFor } from '../../core/engine/approvals.js';
 import { renderPrompt } from './approval-prompt.js';
-import { signLink } from './email/links.js';
-import type { RocketChatRest } from './rocketchat/rest.js';
-import { isChatUnreachable } from './rocketchat/rest.js';
+import { signLink } from '../email/links.js';
+import type { RocketChatRest } from '../rocketchat/rest.js';
+import { isChatUnreachable } from '../rocketchat/rest.js';
 
 export interface MailFallback {
   readonly subject: string;

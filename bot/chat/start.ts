@@ -2,14 +2,14 @@ import { resolveSecret, type KeyVaultReader } from '../../core/secrets/resolve.j
 import type { RocketChatRouteExtras } from '../server/rocketchat-routes.js';
 import type { Reply } from '../../core/commands/dispatch.js';
 import type { CommandDeps } from '../../core/commands/types.js';
-import { ChatOutboxSender } from './chat-outbox.js';
+import { ChatOutboxSender } from '../rocketchat/outbox.js';
 import { Delivery } from './delivery.js';
 import { ChatProgressReporter } from './progress.js';
-import { OutboxMailer, smtpTransport } from './email/mailer.js';
+import { OutboxMailer, smtpTransport } from '../email/mailer.js';
 import { RunLauncher } from '../../core/engine/launcher.js';
 import { PendingPromptPoller } from '../../core/engine/prompt-poller.js';
-import { isChatUnreachable } from './rocketchat/rest.js';
-import { wireChat, type ChatWiring } from './wire.js';
+import { isChatUnreachable } from '../rocketchat/rest.js';
+import { wireChat, type ChatWiring } from '../rocketchat/wire.js';
 
 export interface ChatService {
   /** Pass to buildApp({ rocketchat }) so App-mode requests can post prompts and start approved runs. */

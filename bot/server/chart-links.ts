@@ -3,11 +3,11 @@ import type { Config } from '../../core/config/schema.js';
 import { AppError } from '../../core/errors/app-error.js';
 import type { Redactor } from '../../core/log/redact.js';
 import { resolveSecret, type KeyVaultReader } from '../../core/secrets/resolve.js';
-import { signBody } from '../chat/signing.js';
+import { signBody } from './signing.js';
 
 // Cost chart URLs for chat messages and emails: GET /charts/cost/<env>.png?exp=<unix seconds>&sig=<hex>. Chat clients
 // and mail readers fetch images without custom headers, so the proof is in the URL: an HMAC-SHA256 over the path and
-// the expiry with the project's request-signing function (bot/chat/signing.ts), under a key derived for chart links
+// the expiry with the project's request-signing function (bot/server/signing.ts), under a key derived for chart links
 // only, so a chart signature can never pass for a signed App request or an approval link.
 
 export function chartPath(environment: string): string {

@@ -5,15 +5,15 @@ import { AppError } from '../../core/errors/app-error.js';
 import { formatUserFacing, toUserFacing } from '../../core/errors/present.js';
 import { resolveSecret } from '../../core/secrets/resolve.js';
 import { decideRun } from '../../core/engine/approvals.js';
-import { approvalLinkRoutes } from './approval-link-routes.js';
+import { approvalLinkRoutes } from '../email/approval-link-routes.js';
 import type { Delivery } from '../chat/delivery.js';
 import type { RunLauncher } from '../../core/engine/launcher.js';
-import { verifySignedRequest } from '../chat/signing.js';
+import { verifySignedRequest } from './signing.js';
 import { execute, type Reply } from '../../core/commands/dispatch.js';
 import type { CommandDeps } from '../../core/commands/types.js';
 
 // POST /rocketchat/command and /rocketchat/interaction: what the Rocket.Chat App forwards (slash command,
-// reaction, button click), HMAC-signed over method, path, timestamp, nonce and body (bot/chat/signing.ts). An App
+// reaction, button click), HMAC-signed over method, path, timestamp, nonce and body (bot/server/signing.ts). An App
 // call has about 10 s, so both answer at once; a command that takes longer is acknowledged and its answer posted
 // to the room when it is done.
 //

@@ -71,7 +71,7 @@ export function dueCostAlerts(input: DueInput): CostAlert[] {
 }
 
 /**
- * The ops room (first configured room) when chat is configured — the chat sender (bot/chat/chat-outbox.ts) emails
+ * The ops room (first configured room) when chat is configured — the chat sender (bot/rocketchat/outbox.ts) emails
  * config.email.to instead while Rocket.Chat is unreachable — otherwise every email address; empty when neither is
  * configured. Not both: an alert would arrive twice whenever chat is up.
  */

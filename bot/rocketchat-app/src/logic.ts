@@ -33,7 +33,7 @@ export const ACTION_APPROVE = 'aks-approve';
 export const ACTION_DENY = 'aks-deny';
 
 /**
- * Same scheme as the bot (bot/chat/signing.ts): HMAC-SHA256 over "v2\n<METHOD>\n<path>\n<timestamp>\n<nonce>\n<body>",
+ * Same scheme as the bot (bot/server/signing.ts): HMAC-SHA256 over "v2\n<METHOD>\n<path>\n<timestamp>\n<nonce>\n<body>",
  * so a signature is good for one route and one body only. `path` is the route (e.g. /rocketchat/command), without
  * the bot URL's own path: a reverse proxy in front of the bot strips that before the bot sees the request.
  */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planButton, planCommand, type AppSettings } from '../../../../bot/rocketchat-app/src/logic.js';
-import { wireChat, type ChatWiring } from '../../../../bot/chat/wire.js';
+import { wireChat, type ChatWiring } from '../../../../bot/rocketchat/wire.js';
 import { buildApp } from '../../../../bot/server/app.js';
 import { testConfig, testDeps } from '../../../helpers/deps.js';
 import { FakeRocketChat } from '../../../fakes/rocketchat/server.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApprovedRunPoller } from '../../../../core/engine/approved-poller.js';
 import { startChat, type ChatService } from '../../../../bot/chat/start.js';
-import { wireChat, type ChatWiring } from '../../../../bot/chat/wire.js';
+import { wireChat, type ChatWiring } from '../../../../bot/rocketchat/wire.js';
 import { execute } from '../../../../core/commands/dispatch.js';
 import type { CommandSpec } from '../../../../core/commands/types.js';
 import { runSchedule } from '../../../../scheduler/scheduler.js';

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyClient } from '@azure/keyvault-keys';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wireChat, type ChatWiring } from '../../../../bot/chat/wire.js';
+import { wireChat, type ChatWiring } from '../../../../bot/rocketchat/wire.js';
 import { planCommand, type AppSettings } from '../../../../bot/rocketchat-app/src/logic.js';
 import { buildApp } from '../../../../bot/server/app.js';
 import { createRegistry } from '../../../../core/commands/definitions.js';

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { wireChat, type ChatWiring } from '../../../../bot/chat/wire.js';
+import { wireChat, type ChatWiring } from '../../../../bot/rocketchat/wire.js';
 import { buildApp } from '../../../../bot/server/app.js';
 import { testConfig, testDeps } from '../../../helpers/deps.js';
 import { FakeRocketChat } from '../../../fakes/rocketchat/server.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxMailer, smtpTransport } from '../../../../bot/chat/email/mailer.js';
-import { wireChat, type ChatWiring } from '../../../../bot/chat/wire.js';
+import { OutboxMailer, smtpTransport } from '../../../../bot/email/mailer.js';
+import { wireChat, type ChatWiring } from '../../../../bot/rocketchat/wire.js';
 import { execute } from '../../../../core/commands/dispatch.js';
 import { buildApp } from '../../../../bot/server/app.js';
 import { testConfig, testDeps } from '../../../helpers/deps.js';

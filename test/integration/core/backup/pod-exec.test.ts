@@ -13,7 +13,7 @@ import { listSets } from '../../../../core/backup/read-set.js';
 import { restoreBackup } from '../../../../core/backup/restore.js';
 import type { BackupDeps } from '../../../../core/backup/types.js';
 import { ExecError } from '../../../../core/errors/app-error.js';
-import { type FakeKubeExec, startFakeKubeExec } from '../../../fakes/kube-exec/server.js';
+import { type FakeKubeExec, startFakeKubeExec } from '../../../fakes/kube/exec-server.js';
 import { codeOf } from '../../../helpers/errors.js';
 import { gridfsHashes, seedRocketChat, snapshot } from '../../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../../sandbox/use.js';

@@ -16,7 +16,7 @@ import { drillBackup, restoreBackup } from '../../../../core/backup/restore.js';
 import { releaseVersions } from '../../../../core/clients/kube/release-versions.js';
 import { backupRuntimeFactory } from '../../../../core/backup/runtime.js';
 import type { PodMongoTools } from '../../../../core/clients/mongo-tools/pod-exec-tools.js';
-import { type FakeKubeExec, startFakeKubeExec } from '../../../fakes/kube-exec/server.js';
+import { type FakeKubeExec, startFakeKubeExec } from '../../../fakes/kube/exec-server.js';
 import { testConfig, testDeps } from '../../../helpers/deps.js';
 import { seedRocketChat, snapshot } from '../../../helpers/rocketchat-data.js';
 import { useSandbox } from '../../../sandbox/use.js';

@@ -3,7 +3,7 @@ import type * as StorageBlob from '@azure/storage-blob';
 import type * as KeyVaultKeys from '@azure/keyvault-keys';
 import type * as Mongodb from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { wireChat, type ChatWiring } from '../../../../bot/chat/wire.js';
+import { wireChat, type ChatWiring } from '../../../../bot/rocketchat/wire.js';
 import { createClients } from '../../../../core/clients/index.js';
 import { createRegistry } from '../../../../core/commands/definitions.js';
 import { backupRuntimeFactory } from '../../../../core/backup/runtime.js';

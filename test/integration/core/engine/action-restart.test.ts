@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { wireChat, type ChatWiring } from '../../../../bot/chat/wire.js';
+import { wireChat, type ChatWiring } from '../../../../bot/rocketchat/wire.js';
 import { execute } from '../../../../core/commands/dispatch.js';
 import { createRegistry } from '../../../../core/commands/definitions.js';
 import type { CommandDeps, CommandSpec } from '../../../../core/commands/types.js';

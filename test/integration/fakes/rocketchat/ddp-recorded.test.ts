@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { messageSchema } from '../../../../bot/chat/rocketchat/schema.js';
+import { messageSchema } from '../../../../bot/rocketchat/schema.js';
 import { FakeRocketChat } from '../../../fakes/rocketchat/server.js';
 
 /**

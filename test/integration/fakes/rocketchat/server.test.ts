@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DdpClient } from '../../../../bot/chat/rocketchat/ddp.js';
-import { RocketChatRest } from '../../../../bot/chat/rocketchat/rest.js';
-import type { ChatMessage } from '../../../../bot/chat/rocketchat/schema.js';
-import { messageSchema } from '../../../../bot/chat/rocketchat/schema.js';
-import { MessageTracker, type StreamEvent } from '../../../../bot/chat/rocketchat/stream.js';
+import { DdpClient } from '../../../../bot/rocketchat/ddp.js';
+import { RocketChatRest } from '../../../../bot/rocketchat/rest.js';
+import type { ChatMessage } from '../../../../bot/rocketchat/schema.js';
+import { messageSchema } from '../../../../bot/rocketchat/schema.js';
+import { MessageTracker, type StreamEvent } from '../../../../bot/rocketchat/stream.js';
 import { testDeps } from '../../../helpers/deps.js';
 import { FakeRocketChat, sharedContract } from '../../../fakes/rocketchat/server.js';
 

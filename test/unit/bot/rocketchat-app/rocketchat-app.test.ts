@@ -14,7 +14,7 @@ import {
   type HttpPoster,
   type SettingsReader,
 } from '../../../../bot/rocketchat-app/src/logic.js';
-import { signRequest } from '../../../../bot/chat/signing.js';
+import { signRequest } from '../../../../bot/server/signing.js';
 import { buildApp } from '../../../../bot/server/app.js';
 import { testConfig, testDeps } from '../../../helpers/deps.js';
 import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../../integration/bot/chat/builders.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signRequest } from '../../../../bot/chat/signing.js';
+import { signRequest } from '../../../../bot/server/signing.js';
 import { buildApp } from '../../../../bot/server/app.js';
 import { testConfig, testDeps } from '../../../helpers/deps.js';
 import { CHAT_CONFIG_YAML, specsWithTeardown } from '../../../integration/bot/chat/builders.js';

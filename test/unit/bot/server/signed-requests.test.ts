@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Delivery } from '../../../../bot/chat/delivery.js';
-import { signBody, signRequest } from '../../../../bot/chat/signing.js';
+import { signBody, signRequest } from '../../../../bot/server/signing.js';
 import { buildApp } from '../../../../bot/server/app.js';
 import { openSqliteStore } from '../../../../core/store/sqlite.js';
 import { testConfig, testDeps } from '../../../helpers/deps.js';

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { AppError } from '../../../core/errors/app-error.js';
+import { AppError } from '../../core/errors/app-error.js';
 
 // Approval links in emails: a payload (run, approval, decision, approver, expiry) and its HMAC-SHA256, both
 // base64url, joined by a dot. The link names its approver, so forwarding the mail does not forward the right to

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChatOutboxSender } from '../../../../bot/chat/chat-outbox.js';
-import { OutboxMailer, smtpTransport } from '../../../../bot/chat/email/mailer.js';
-import { RocketChatRest } from '../../../../bot/chat/rocketchat/rest.js';
+import { ChatOutboxSender } from '../../../../bot/rocketchat/outbox.js';
+import { OutboxMailer, smtpTransport } from '../../../../bot/email/mailer.js';
+import { RocketChatRest } from '../../../../bot/rocketchat/rest.js';
 import { alertRecipients, enqueueCostAlerts, type CostAlert } from '../../../../core/notification/alerts.js';
 import { renderCostChart } from '../../../../core/cost/chart.js';
 import { billingPeriod } from '../../../../core/cost/period.js';
@@ -9,7 +9,7 @@ import type { NotificationAttachment } from '../../../../core/store/types.js';
 import { testConfig, testDeps } from '../../../helpers/deps.js';
 import { FakeRocketChat } from '../../../fakes/rocketchat/server.js';
 import { useSandbox } from '../../../sandbox/use.js';
-import { CHAT_CONFIG_YAML } from './builders.js';
+import { CHAT_CONFIG_YAML } from '../chat/builders.js';
 
 // Cost alerts in the outbox reach chat: posted once, with the chart uploaded through rooms.media +
 // rooms.mediaConfirm (contract-checked, multipart included); while Rocket.Chat is down they go by email (the

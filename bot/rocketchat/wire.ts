@@ -1,10 +1,10 @@
 import type { CommandDeps } from '../../core/commands/types.js';
 import { BotAdapter } from './bot-adapter.js';
-import { Delivery, type LinkSettings } from './delivery.js';
-import { ChatProgressReporter } from './progress.js';
+import { Delivery, type LinkSettings } from '../chat/delivery.js';
+import { ChatProgressReporter } from '../chat/progress.js';
 import { RunLauncher } from '../../core/engine/launcher.js';
-import { DdpClient } from './rocketchat/ddp.js';
-import { RocketChatRest } from './rocketchat/rest.js';
+import { DdpClient } from './ddp.js';
+import { RocketChatRest } from './rest.js';
 
 export interface ChatWiring {
   readonly rest: RocketChatRest;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../../core/errors/app-error.js';
 import { toUserFacing } from '../../core/errors/present.js';
 import { decideRun } from '../../core/engine/approvals.js';
-import { verifyLink } from '../chat/email/links.js';
+import { verifyLink } from './links.js';
 import type { RunLauncher } from '../../core/engine/launcher.js';
 import type { CommandDeps } from '../../core/commands/types.js';
 

@@ -2,8 +2,8 @@ import { AppError } from '../../core/errors/app-error.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { Redactor } from '../../core/log/redact.js';
 import type { NotificationRecord, Store } from '../../core/store/types.js';
-import { retryDelayMs } from './email/mailer.js';
-import { isChatUnreachable, type RocketChatRest } from './rocketchat/rest.js';
+import { retryDelayMs } from '../email/mailer.js';
+import { isChatUnreachable, type RocketChatRest } from './rest.js';
 
 // The chat side of the notification outbox: cost alerts, recovery notices and whatever else was enqueued with
 // channel 'rocketchat' (its recipient a room name or id). Same semantics as the mailer: claimed rows are retried

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AppError } from '../../../core/errors/app-error.js';
+import { AppError } from '../../core/errors/app-error.js';
 import {
   errorResponse,
   meResponse,

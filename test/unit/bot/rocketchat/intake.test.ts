@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { extractCommand } from '../../../../bot/chat/intake.js';
+import { extractCommand } from '../../../../bot/rocketchat/intake.js';
 import { formatDuration, progressBar, renderProgress } from '../../../../bot/chat/progress.js';
-import { MessageTracker } from '../../../../bot/chat/rocketchat/stream.js';
+import { MessageTracker } from '../../../../bot/rocketchat/stream.js';
 import { execute } from '../../../../core/commands/dispatch.js';
 import type { RunRecord, StepRecord } from '../../../../core/store/types.js';
 import { testDeps } from '../../../helpers/deps.js';

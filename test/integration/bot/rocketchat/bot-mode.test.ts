@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { wireChat, type ChatWiring } from '../../../../bot/chat/wire.js';
+import { wireChat, type ChatWiring } from '../../../../bot/rocketchat/wire.js';
 import { FakeRocketChat } from '../../../fakes/rocketchat/server.js';
 import { ddpMessage } from '../../../fakes/rocketchat/state.js';
-import { movableDeps, specsWithTeardown, until } from './builders.js';
+import { movableDeps, specsWithTeardown, until } from '../chat/builders.js';
 
 // Bot-only mode end to end: the bot's REST + DDP clients against the contract-checked fake Rocket.Chat,
 // commands as messages, approvals by reaction, progress edited in place.

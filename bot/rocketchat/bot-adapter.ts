@@ -2,13 +2,13 @@ import { AppError } from '../../core/errors/app-error.js';
 import { execute, type Reply } from '../../core/commands/dispatch.js';
 import type { CommandDeps } from '../../core/commands/types.js';
 import { decideRun, expireDue, type Decision } from '../../core/engine/approvals.js';
-import type { Delivery } from './delivery.js';
+import type { Delivery } from '../chat/delivery.js';
 import { extractCommand } from './intake.js';
 import type { RunLauncher } from '../../core/engine/launcher.js';
-import type { DdpClient } from './rocketchat/ddp.js';
-import type { RocketChatRest } from './rocketchat/rest.js';
-import { messageSchema, type ChatMessage } from './rocketchat/schema.js';
-import { MessageTracker, type StreamEvent } from './rocketchat/stream.js';
+import type { DdpClient } from './ddp.js';
+import type { RocketChatRest } from './rest.js';
+import { messageSchema, type ChatMessage } from './schema.js';
+import { MessageTracker, type StreamEvent } from './stream.js';
 
 export const APPROVE_EMOJI = ':white_check_mark:';
 export const DENY_EMOJI = ':x:';

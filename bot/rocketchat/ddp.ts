@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import type { Logger } from '../../../core/log/logger.js';
+import type { Logger } from '../../core/log/logger.js';
 
 // A small DDP client over `ws`, written here because @rocket.chat/ddp-client (the maintained one) does not install
 // from the registry on this machine: `npm install @rocket.chat/ddp-client@1.1.2` exits 1 while resolving its

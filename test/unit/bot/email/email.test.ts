@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { signLink, verifyLink } from '../../../../../bot/chat/email/links.js';
-import { OutboxMailer, retryDelayMs, type MailTransport } from '../../../../../bot/chat/email/mailer.js';
-import { testDeps } from '../../../../helpers/deps.js';
+import { signLink, verifyLink } from '../../../../bot/email/links.js';
+import { OutboxMailer, retryDelayMs, type MailTransport } from '../../../../bot/email/mailer.js';
+import { testDeps } from '../../../helpers/deps.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
 const payload = { r: 42, a: 7, d: 'approve' as const, u: 'erin', e: Math.floor(now.getTime() / 1000) + 600 };

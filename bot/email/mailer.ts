@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
-import type { Config } from '../../../core/config/schema.js';
-import type { Logger } from '../../../core/log/logger.js';
-import type { Store } from '../../../core/store/types.js';
+import type { Config } from '../../core/config/schema.js';
+import type { Logger } from '../../core/log/logger.js';
+import type { Store } from '../../core/store/types.js';
 
 export interface MailTransport {
   sendMail(mail: { from: string; to: string; subject: string; text: string; attachments?: { filename: string; content: Buffer; contentType: string }[] }): Promise<unknown>;
