@@ -114,7 +114,13 @@ export function stopGroup(pgid: number, graceMs = KILL_GRACE_MS): Promise<void> 
  * awaits before the process exits. The `exit` hook does the same synchronously with SIGKILL.
  */
 export async function killAllChildren(graceMs = KILL_GRACE_MS): Promise<void> {
-  await Promise.all([...live.keys()].map((pgid) => stopGroup(pgid, graceMs)));
+  const stopping = Promise.all([...live.keys()].map((pgid) => stopGroup(pgid, graceMs)));
+  // a shutdown never hangs on a group that will not go (an unkillable process in D state): SIGKILL is all there is
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs + 10_000)));
+  await Promise.race([stopping, bound]);
+  clearTimeout(timer);
+  killAllChildrenNow();
 }
 
 /** SIGKILL to every live group, synchronously: all an `exit` listener may do. */

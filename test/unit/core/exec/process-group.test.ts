@@ -105,6 +105,9 @@ describe('child processes die with their run', () => {
   });
 
   it('killAllChildren() stops every live group (what a shutdown calls)', async () => {
+    // the groups of the tests above are all gone and forgotten: none leaks into what a shutdown has to stop
+    await eventually(() => liveProcessGroups().length === 0, 500);
+    expect(liveProcessGroups()).toEqual([]);
     const { stream } = setup();
     const a = stream(process.execPath, ['-e', treeScript()]);
     const b = stream(process.execPath, ['-e', treeScript({ ignoreTerm: true })]);
