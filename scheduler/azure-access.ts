@@ -1,7 +1,7 @@
 import type { ClusterWriter } from '../core/clients/arm/cluster-writes.js';
 import type { TokenCredential } from '../core/clients/arm/clients.js';
 import type { AzureReader } from '../core/clients/arm/types.js';
-import { createClients, type Clients } from '../core/clients/index.js';
+import { sharedClients, type Clients } from '../core/clients/index.js';
 import type { Config } from '../core/config/schema.js';
 import type { Logger } from '../core/log/logger.js';
 import type { Redactor } from '../core/log/redact.js';
@@ -20,16 +20,11 @@ export type AzureAccessFactory = (environment: string, deps: { config: Config; l
  * createClients, once per configuration (with `credential` when given: tests point it at the fake ARM).
  */
 export function azureAccessFactory(credential?: TokenCredential): AzureAccessFactory {
-  const own = new WeakMap<Config, Clients>();
+  const clientsFor = sharedClients(credential);
   return async (environment, deps) => {
     const env = deps.config.environments[environment];
     if (!env || env.azure.credential === 'none') return undefined;
-    let clients = deps.clients ?? own.get(deps.config);
-    if (!clients) {
-      clients = createClients(deps.config, { ...(credential ? { credential } : {}), log: deps.log, redactor: deps.redactor });
-      own.set(deps.config, clients);
-    }
-    const arm = await clients.clientsFor(environment).arm();
+    const arm = await clientsFor(deps).clientsFor(environment).arm();
     return arm ? { reader: arm.reader, writer: arm.writer } : undefined;
   };
 }

@@ -10,7 +10,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { Config } from '../config/schema.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
-import type { Redactor } from '../log/redact.js';
+import { Redactor } from '../log/redact.js';
 import type { KeyVaultReader } from '../secrets/resolve.js';
 import type { ArmAccess, ArmAccessOptions } from './arm/index.js';
 import type { KeyVaultClients } from './keyvault/index.js';
@@ -142,4 +142,23 @@ export function clientsOf(
 ): { clients: Clients; owned: boolean } {
   if (ctx.clients) return { clients: ctx.clients, owned: false };
   return { clients: createClients(ctx.config, { ...fallback, log: ctx.log, redactor: ctx.redactor }), owned: true };
+}
+
+/**
+ * For long-lived callers that may get a context without clients (the watch's and the cost commands' Azure access):
+ * the context's clients, or clients built through createClients once per configuration and kept (with `credential`
+ * when given: tests point it at the fake ARM).
+ */
+export function sharedClients(credential?: TokenCredential): (deps: { readonly config: Config; readonly log: Logger; readonly redactor?: Redactor; readonly clients?: Clients | undefined }) => Clients {
+  const own = new WeakMap<Config, Clients>();
+  return (deps) => {
+    if (deps.clients) return deps.clients;
+    let clients = own.get(deps.config);
+    if (!clients) {
+      // ARM access reads no secrets: a caller without a redactor gets a fresh one
+      clients = createClients(deps.config, { ...(credential ? { credential } : {}), log: deps.log, redactor: deps.redactor ?? new Redactor() });
+      own.set(deps.config, clients);
+    }
+    return clients;
+  };
 }

@@ -1,7 +1,6 @@
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
-import { Redactor } from '../../log/redact.js';
-import { createClients, type Clients } from '../index.js';
+import { sharedClients, type Clients } from '../index.js';
 import type { TokenCredential } from './clients.js';
 import type { AzureReader } from './types.js';
 
@@ -13,16 +12,10 @@ export type ReaderFactory = (environment: string, deps: { config: Config; log: L
  * gets clients built through the same createClients, once per configuration (with `credential` when given).
  */
 export function readerFactory(credential?: TokenCredential): ReaderFactory {
-  const own = new WeakMap<Config, Clients>();
+  const clientsFor = sharedClients(credential);
   return async (environment, deps) => {
     const env = deps.config.environments[environment];
     if (!env || env.azure.credential === 'none') return undefined;
-    let clients = deps.clients ?? own.get(deps.config);
-    if (!clients) {
-      // the reader needs no redaction of its own (it reads no secrets); a fresh Redactor keeps the type honest
-      clients = createClients(deps.config, { ...(credential ? { credential } : {}), log: deps.log, redactor: new Redactor() });
-      own.set(deps.config, clients);
-    }
-    return (await clients.clientsFor(environment).arm())?.reader;
+    return (await clientsFor(deps).clientsFor(environment).arm())?.reader;
   };
 }

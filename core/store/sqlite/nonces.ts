@@ -2,13 +2,12 @@ import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import type { Clock, NonceStore } from '../types.js';
 import { toMs } from './codec.js';
+import { groupCommit } from './group-commit.js';
 
-interface Pending {
+interface Entry {
   readonly nonce: string;
   readonly expiresAt: number;
   readonly now: number;
-  resolve(fresh: boolean): void;
-  reject(err: unknown): void;
 }
 
 /** The nonce store plus `flush()`, which commits the nonces waiting for their batch now (close() calls it). */
@@ -17,10 +16,8 @@ export interface SqliteNonceStore extends NonceStore {
 }
 
 /**
- * Every signed request records its nonce before it is acted on, and with synchronous=FULL each commit is an fsync
- * (about 2 ms here) that blocks the event loop. As for the audit log (audit.ts), nonces recorded in the same turn
- * of the event loop share ONE transaction right after it (setImmediate), and each call resolves only when its
- * batch has committed: an accepted request's nonce is durable before the request does anything. A nonce twice in
+ * Every signed request records its nonce before it is acted on: nonces share group commits (group-commit.ts), so an
+ * accepted request's nonce is durable before the request does anything. A nonce twice in
  * one batch is fresh the first time only: the inserts run in order.
  */
 export function sqliteNonceStore(db: Database.Database, clock: Clock): SqliteNonceStore {
@@ -30,37 +27,21 @@ export function sqliteNonceStore(db: Database.Database, clock: Clock): SqliteNon
   // Pruning first, in the same transaction: a nonce whose lifetime ended is gone before the insert decides, and
   // the table never holds more than the nonces of one window. The batch's earliest clock reading prunes, so no
   // caller sees a nonce deleted that was still live at its own `now`.
-  const writeBatch = db.transaction((batch: readonly Pending[]) => {
+  const writeBatch = db.transaction((batch: readonly Entry[]) => {
     prune.run(Math.min(...batch.map((p) => p.now)));
     return batch.map((p) => insert.run(p.nonce, p.expiresAt).changes === 1);
   });
 
-  let pending: Pending[] = [];
-  let scheduled: NodeJS.Immediate | undefined;
-  const flush = (): void => {
-    if (scheduled) clearImmediate(scheduled);
-    scheduled = undefined;
-    const batch = pending;
-    pending = [];
-    if (batch.length === 0) return;
-    try {
-      const fresh = writeBatch.immediate(batch);
-      batch.forEach((p, i) => p.resolve(fresh[i]!));
-    } catch (err) {
-      // Nothing of the batch was written: every request in it is refused, none accepted without its nonce stored.
-      for (const p of batch) p.reject(err);
-    }
-  };
+  // Nothing of a failed batch was written: every request in it is refused, none accepted without its nonce stored.
+  const commits = groupCommit<Entry, boolean>({ write: (batch) => writeBatch.immediate(batch), onBatchError: 'all' });
+  const flush = commits.flush;
 
   return {
     flush,
     async rememberNonce(nonce: string, expiresAt: Date, now?: Date) {
       if (nonce.length === 0 || nonce.length > 128) throw new StoreError('STORE_INVALID_ARGUMENT', 'A nonce must be 1 to 128 characters long.');
       const entry = { nonce, expiresAt: toMs(expiresAt), now: toMs(now ?? clock()) };
-      return new Promise<boolean>((resolve, reject) => {
-        pending.push({ ...entry, resolve, reject });
-        scheduled ??= setImmediate(flush);
-      });
+      return commits.submit(entry);
     },
     async pruneNonces(now?: Date) {
       flush();
