@@ -3,6 +3,7 @@ import type { ErrorCode } from '../errors/catalog.js';
 import { formatUserFacing, toUserFacing } from '../errors/present.js';
 import type { AuditResult } from '../store/types.js';
 import { requestApproval } from '../engine/approvals.js';
+import { runHandler } from '../engine/run-command.js';
 import { authorize } from './authorize.js';
 import { kebab } from './flags.js';
 import { parseCommandText, parseTokens, resolveEnvironment, validateArgs, type ParsedCommand } from './parse.js';
@@ -84,7 +85,7 @@ export async function execute(
       ].join('\n');
       reply = { ok: true, exitCode: 0, text, data: { awaitingApproval: { runId: run.id, approvalId: approval.id, expiresAt: approval.expiresAt.toISOString(), plan: steps } } };
     } else {
-      const out = await spec.handler(args, ctx);
+      const out = await runHandler(spec, args, deps, { invocation, environment });
       reply = { ok: true, exitCode: 0, text: out.text, data: out.data };
     }
   } catch (err) {

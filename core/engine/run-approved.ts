@@ -4,6 +4,7 @@ import type { RunRecord } from '../store/types.js';
 import { argsSchema } from '../commands/registry.js';
 import type { CommandDeps, CommandSpec, Handler } from '../commands/types.js';
 import { specFor } from './approvals.js';
+import { runHandler } from './run-command.js';
 import { holdRunAlive } from './run-liveness.js';
 
 export interface RunOutcome {
@@ -58,7 +59,7 @@ async function execute(run: RunRecord, spec: CommandSpec, handler: Handler, deps
   try {
     const args = argsSchema(spec).parse(run.args) as Record<string, unknown>;
     // runId: the handler journals into this run and takes its locks in its name (it must not create another)
-    const out = await handler(args, { ...deps, invocation: { actor: run.requestedBy, source: run.source }, environment: run.environment, runId });
+    const out = await runHandler({ ...spec, handler }, args, deps, { invocation: { actor: run.requestedBy, source: run.source }, environment: run.environment, runId });
     await deps.store.updateRunStatus(runId, 'succeeded');
     return { run: (await deps.store.getRun(runId))!, ok: true, text: out.text };
   } catch (err) {
