@@ -32,9 +32,11 @@ export function decodeHelmRelease(secret: ReleaseSecret): HelmRelease {
   const helmBase64 = Buffer.from(payload, 'base64').toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(gunzipSync(Buffer.from(helmBase64, 'base64')).toString('utf8'));
+    const bytes = Buffer.from(helmBase64, 'base64');
+    // Helm gzips what it stores but reads plain JSON too (its decoder checks the gzip magic bytes first)
+    json = JSON.parse((bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8'));
   } catch {
-    throw new Error(`Secret ${secret.metadata?.name ?? '?'} does not hold a gzipped Helm release`);
+    throw new Error(`Secret ${secret.metadata?.name ?? '?'} does not hold a Helm release`);
   }
   const r = releaseSchema.safeParse(json);
   if (!r.success) throw new Error(`Secret ${secret.metadata?.name ?? '?'} holds no Helm release this bot understands (${r.error.issues[0]?.path.join('.') ?? '?'})`);

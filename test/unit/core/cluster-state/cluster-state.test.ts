@@ -64,13 +64,18 @@ describe('Helm releases from their storage Secrets', () => {
     });
   });
 
+  it('reads a release stored without gzip, as Helm itself does', () => {
+    const plain = Buffer.from(JSON.stringify({ name: 'p', namespace: 'n', version: 1, info: { status: 'deployed' }, chart: { metadata: { name: 'c', version: '1.0.0' } }, config: null })).toString('base64');
+    expect(decodeHelmRelease({ type: HELM_RELEASE_SECRET_TYPE, data: { release: Buffer.from(plain).toString('base64') } })).toMatchObject({ name: 'p', chart: 'c', values: {} });
+  });
+
   it('keeps the newest deployed revision per release, skips superseded ones and other Secrets', () => {
     const got = deployedReleases([releaseSecret('chat', 1, 'superseded'), releaseSecret('chat', 2, 'deployed'), releaseSecret('chat', 3, 'failed'), { type: 'Opaque', metadata: { name: 'x' }, data: {} }]);
     expect(got.map((r) => [r.name, r.revision])).toEqual([['chat', 2]]);
   });
 
   it('refuses a Secret that is not a Helm release, naming it', () => {
-    expect(() => decodeHelmRelease({ type: HELM_RELEASE_SECRET_TYPE, metadata: { name: 'sh.helm.release.v1.bad.v1' }, data: { release: Buffer.from('not gzip').toString('base64') } })).toThrow(/sh.helm.release.v1.bad.v1 does not hold a gzipped Helm release/);
+    expect(() => decodeHelmRelease({ type: HELM_RELEASE_SECRET_TYPE, metadata: { name: 'sh.helm.release.v1.bad.v1' }, data: { release: Buffer.from('not gzip').toString('base64') } })).toThrow(/sh.helm.release.v1.bad.v1 does not hold a Helm release/);
   });
 });
 
