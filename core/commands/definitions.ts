@@ -1,6 +1,7 @@
 import { flag } from './flags.js';
 import { approveHandler, denyHandler } from './handlers/approvals.js';
 import { backupHandlers } from './handlers/backup.js';
+import { clusterStateHandlers } from './handlers/cluster-state.js';
 import { costHandler } from './handlers/cost.js';
 import { costRecommendHandlers, recommendRuntimeFactory, type RecommendRuntimeFactory } from './handlers/cost-recommend.js';
 import { helpHandler } from './handlers/help.js';
@@ -12,6 +13,7 @@ import { statusHandler } from './handlers/status.js';
 import type { CommandSpec } from './types.js';
 import type { ClientNeed } from '../clients/requirements.js';
 import { backupRuntimeFactory, type BackupRuntimeFactory } from '../backup/runtime.js';
+import { clusterStateRuntimeFactory, type ClusterStateRuntimeFactory } from '../cluster-state/runtime.js';
 import { RECOMMENDATION_ID_PATTERN } from '../recommendations/types.js';
 
 const backupId = (required: boolean) =>
@@ -34,6 +36,7 @@ const LIFECYCLE_LATER = 'teardown and recreate arrive with the lifecycle work, o
 export interface RegistryOptions {
   readonly backup?: BackupRuntimeFactory;
   readonly recommend?: RecommendRuntimeFactory;
+  readonly clusterState?: ClusterStateRuntimeFactory;
 }
 
 /**
@@ -42,7 +45,8 @@ export interface RegistryOptions {
  */
 export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] {
   const backup = backupHandlers(o.backup ?? backupRuntimeFactory());
-  const restore = restoreTargets({ mongo: { handler: backup.restore, plan: backup.restorePlan } });
+  const clusterState = clusterStateHandlers(o.clusterState ?? clusterStateRuntimeFactory());
+  const restore = restoreTargets({ mongo: { handler: backup.restore, plan: backup.restorePlan }, 'cluster-state': clusterState.restoreTarget });
   const recommendations = costRecommendHandlers(o.recommend ?? recommendRuntimeFactory());
   return [
     {

@@ -68,6 +68,18 @@ const environmentSchema = z.strictObject({
       hostname: z.string().optional(),
     })
     .default({ namespace: 'rocketchat', release: 'rocketchat' }),
+  /** What the cluster-state export takes into the backup set (docs/cluster-state.md). */
+  clusterState: z
+    .strictObject({
+      /** The namespaces exported with their objects; absent: the Rocket.Chat namespace alone. */
+      namespaces: z.array(name).min(1).optional(),
+      /**
+       * cert-manager's cluster resource namespace: where a ClusterIssuer's ACME account key Secret lives (cert-manager's
+       * --cluster-resource-namespace, by default its own namespace). Only the Secrets the ClusterIssuers name are read there.
+       */
+      certManagerNamespace: name.default('cert-manager'),
+    })
+    .prefault({}),
   backup: z
     .strictObject({
       storageAccountUrl: httpUrl.optional(),

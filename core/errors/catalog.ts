@@ -302,6 +302,26 @@ export const errorCatalog = {
     message: 'Refusing to {action} {resource}: {reason}.',
     fix: 'The bot never removes what the lifecycle keeps (the durable resource group, the ingress IP, restore points, disks of PersistentVolumes). Remove it by hand only if you are sure.',
   },
+  AKS_CLUSTER_STATE_NOT_FOUND: {
+    message: 'Backup {backupId} of environment {environment} holds no cluster state.',
+    fix: 'Run "backup list" for the sets; add the cluster state to a set with "backup cluster-state --backup <id>", or restore it from a set that has one.',
+  },
+  AKS_CLUSTER_STATE_EXISTS: {
+    message: 'Backup {backupId} already holds a cluster state; a set never changes once written.',
+    fix: 'Nothing was changed. Export into another set (a new "backup run"), or keep the one the set has.',
+  },
+  AKS_CLUSTER_STATE_FOREIGN: {
+    message: 'The cluster state in backup {backupId} belongs to environment {found}, not to {expected}.',
+    fix: 'Nothing was changed. A cluster state is imported only into the environment it was exported from; pass --env {found} if that is what you meant.',
+  },
+  AKS_CLUSTER_STATE_INVALID: {
+    message: 'The cluster state of backup {backupId} is not valid: {reason}.',
+    fix: 'Nothing was changed. The archive or its manifest was damaged or written by something else; use another backup set.',
+  },
+  AKS_CLUSTER_STATE_APPLY_FAILED: {
+    message: 'Applying {object} from backup {backupId} failed: {reason}.',
+    fix: 'The objects before it in the order (docs/cluster-state.md) are applied, the rest are not. Fix the cause named here and run the restore again: what is already applied is left as it is.',
+  },
   AKS_INTERNAL: {
     message: 'An unexpected error occurred (reference {reference}).',
     fix: 'Nothing was reported to chat beyond this message; the bot log has the details under this reference.',
