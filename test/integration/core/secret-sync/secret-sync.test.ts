@@ -63,7 +63,7 @@ describe('secrets sync and push (sandbox apiserver + Key Vault fake)', () => {
   }
 
   /** An environment `sb` on the sandbox: the chart's MongoDB keys under `<prefix>`, plus `extra` mappings. */
-  function setup(o: { namespace: string; prefix: string; mappings?: string }) {
+  function setup(o: { namespace: string; prefix: string; mappings?: string; unattended?: boolean }) {
     const config = testConfig(`
 bot: { defaultEnvironment: sb }
 access: { roles: { operator: [bob] } }
@@ -74,7 +74,7 @@ environments:
     rocketchat: { namespace: ${o.namespace}, release: chat }
     kubernetes: { kubeconfigPath: ${kubeconfig} }
     backup: { keyVaultUrl: ${kv.vaultUrl}, keyVaultCaFile: ${kv.caFile} }
-    teardown: { unattended: true }
+    teardown: { unattended: ${o.unattended ?? true} }
     secrets:
       keyVaultPrefix: ${o.prefix}
       mappings: ${o.mappings ?? '[]'}
@@ -279,5 +279,31 @@ environments:
     expect(failed.text).toContain(`lacks ${ns}/chat-mongodb[mongodb-replica-set-key], so "secrets push" wrote nothing`);
     for (const k of CHART_KEYS) expect(await versions(`${prefix}${k}`)).toBe(0);
     await expectNoValues(deps, [failed.text]);
+  });
+
+  it('without unattended, sync waits for an approval showing its plan; a Key Vault read refused (a disabled secret) fails with the name only', async () => {
+    const ns = await namespace('appr');
+    const prefix = `a${suffix}-`;
+    const { deps, run } = setup({ namespace: ns, prefix, unattended: false });
+    for (const k of CHART_KEYS) await vault.setSecret(`${prefix}${k}`, value(k));
+    const asked = await run('secrets sync --env sb');
+    expect(asked.ok, asked.text).toBe(true);
+    expect(asked.text).toContain(`create ${ns}/chat-mongodb[mongodb-root-password] with Key Vault secret ${prefix}mongodb-root-password (missing in the cluster)`);
+    const waiting = (asked.data as { awaitingApproval: { runId: number; approvalId: number } }).awaitingApproval;
+    expect((await deps.store.getRun(waiting.runId))?.status).toBe('awaiting-approval');
+    expect(await secretData(ns, 'chat-mongodb')).toBeUndefined();
+    const approval = await deps.store.getApproval(waiting.approvalId);
+    for (const r of values.map((_, i) => cores[i]!)) expect(JSON.stringify(approval)).not.toContain(r);
+
+    const current = (await vault.getSecret(`${prefix}mongodb-passwords`)).properties.version!;
+    await vault.updateSecretProperties(`${prefix}mongodb-passwords`, current, { enabled: false });
+    const unattended = setup({ namespace: ns, prefix });
+    const failed = await unattended.run('secrets sync --env sb');
+    expect(failed.ok).toBe(false);
+    expect(failed.code).toBe('AKS_KEYVAULT_SECRET_FAILED');
+    expect(failed.text).toContain(`Key Vault could not read the secret ${prefix}mongodb-passwords: HTTP 403`);
+    expect(await secretData(ns, 'chat-mongodb')).toBeUndefined();
+    await expectNoValues(deps, [asked.text]);
+    await expectNoValues(unattended.deps, [failed.text]);
   });
 });
