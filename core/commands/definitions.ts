@@ -8,10 +8,12 @@ import { helpHandler } from './handlers/help.js';
 import { restoreTargets } from './handlers/restore-targets.js';
 import { lockBreakHandler, lockBreakPlan, lockShowHandler } from './handlers/lock.js';
 import { runsHandler } from './handlers/runs.js';
+import { secretsHandlers } from './handlers/secrets.js';
 import { scheduleHandler } from './handlers/schedule.js';
 import { statusHandler } from './handlers/status.js';
 import type { CommandSpec } from './types.js';
 import type { ClientNeed } from '../clients/requirements.js';
+import type { ClientsFallback } from '../clients/index.js';
 import { backupRuntimeFactory, type BackupRuntimeFactory } from '../backup/runtime.js';
 import { clusterStateRuntimeFactory, type ClusterStateRuntimeFactory } from '../cluster-state/runtime.js';
 import { RECOMMENDATION_ID_PATTERN } from '../recommendations/types.js';
@@ -30,6 +32,9 @@ const backupId = (required: boolean) =>
  */
 const BACKUP_NEEDS: readonly ClientNeed[] = ['keyVault', 'blob', 'mongo'];
 
+/** `secrets sync` and `secrets push` read and write the environment's Key Vault and its cluster's Secrets. */
+const SECRET_NEEDS: readonly ClientNeed[] = ['keyVault', 'kube'];
+
 const LIFECYCLE_LATER = 'teardown and recreate arrive with the lifecycle work, once a backup set holds disk snapshots and cluster state as well as the database';
 
 /** What the handlers build their clients with; production uses the configuration, tests pass sandbox-built ones. */
@@ -37,6 +42,8 @@ export interface RegistryOptions {
   readonly backup?: BackupRuntimeFactory;
   readonly recommend?: RecommendRuntimeFactory;
   readonly clusterState?: ClusterStateRuntimeFactory;
+  /** For `secrets sync`/`secrets push` when the context carries no clients (tests: the sandbox credential). */
+  readonly secrets?: ClientsFallback;
 }
 
 /**
@@ -48,6 +55,7 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
   const clusterState = clusterStateHandlers(o.clusterState ?? clusterStateRuntimeFactory());
   const restore = restoreTargets({ mongo: { handler: backup.restore, plan: backup.restorePlan }, 'cluster-state': clusterState.restoreTarget });
   const recommendations = costRecommendHandlers(o.recommend ?? recommendRuntimeFactory());
+  const secrets = secretsHandlers(o.secrets);
   return [
     {
       name: 'status',
@@ -181,24 +189,29 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
     {
       name: 'secrets',
       sub: 'sync',
-      summary: 'write the cluster secrets from Key Vault (Key Vault is the source of truth)',
-      example: 'secrets sync --env prod',
+      summary: 'write the mapped cluster Secret keys from Key Vault (Key Vault is the source of truth); shows the drift',
+      example: 'secrets sync --env prod --dry-run',
       flags: {},
       role: 'operator',
-      destructive: false,
+      // it overwrites cluster values (a MongoDB password that no longer matches the data locks the database out)
+      destructive: true,
       environment: 'required',
-      unavailable: 'secret sync arrives with the lifecycle work',
+      requires: SECRET_NEEDS,
+      handler: secrets.sync,
+      plan: secrets.syncPlan,
     },
     {
       name: 'secrets',
       sub: 'push',
-      summary: 'save the cluster secrets to Key Vault as new versions',
+      summary: 'save the mapped cluster Secret keys to Key Vault as new versions (only changed values); shows the drift',
       example: 'secrets push --env prod',
       flags: {},
       role: 'operator',
+      // adds versions only: Key Vault keeps the older ones
       destructive: false,
       environment: 'required',
-      unavailable: 'secret push arrives with the lifecycle work',
+      requires: SECRET_NEEDS,
+      handler: secrets.push,
     },
     {
       name: 'cost',

@@ -17,6 +17,32 @@ const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a lowerca
 const uuid = z.guid({ error: 'expected a UUID such as 00000000-0000-0000-0000-000000000000' });
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 
+/** Key Vault object names (Azure): 1–127 letters, digits and dashes. */
+const keyVaultName = z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'a Key Vault secret name: 1–127 letters, digits and dashes');
+/** Kubernetes names (DNS-1123): a namespace is a label, a Secret a subdomain; a Secret key as the API accepts it. */
+const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a DNS-1123 label: at most 63 lowercase letters, digits and dashes, starting and ending with a letter or digit');
+const dnsSubdomain = z
+  .string()
+  .max(253, 'at most 253 characters')
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'a DNS-1123 subdomain: lowercase letters, digits, dashes and dots, starting and ending with a letter or digit');
+const secretKey = z
+  .string()
+  .max(253, 'at most 253 characters')
+  .regex(/^[-._a-zA-Z0-9]+$/, 'a Secret key: letters, digits, "-", "_" and "."')
+  .refine((k) => k !== '.' && k !== '..', { error: 'a Secret key may not be "." or ".."' });
+
+/** One Key Vault secret ↔ one key of a Kubernetes Secret (`secrets sync` writes the key, `secrets push` the secret). */
+const secretMappingSchema = z.strictObject({
+  keyVault: keyVaultName,
+  /** Default: the environment's rocketchat.namespace. */
+  namespace: dnsLabel.optional(),
+  secret: dnsSubdomain,
+  key: secretKey,
+});
+
+/** The keys of the chart's MongoDB auth Secret `<release>-mongodb` (docs/secrets.md). */
+export const CHART_MONGODB_SECRET_KEYS = ['mongodb-root-password', 'mongodb-passwords', 'mongodb-metrics-password', 'mongodb-replica-set-key'] as const;
+
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -190,6 +216,18 @@ const environmentSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /**
+   * Key Vault ↔ cluster secrets (`secrets sync`, `secrets push`; docs/secrets.md): the environment's vault is
+   * backup.keyVaultUrl. `chartMongodb` maps the chart's MongoDB Secret keys (CHART_MONGODB_SECRET_KEYS) to Key Vault
+   * secrets of `<keyVaultPrefix><key>`; `mappings` adds more (Rocket.Chat admin, SMTP, webhook URLs, ...).
+   */
+  secrets: z
+    .strictObject({
+      chartMongodb: z.boolean().default(true),
+      keyVaultPrefix: z.string().regex(/^[0-9A-Za-z-]{0,100}$/, 'letters, digits and dashes (at most 100)').default(''),
+      mappings: z.array(secretMappingSchema).default([]),
+    })
+    .prefault({}),
   teardown: z
     .strictObject({
       /** Tear down this many days before the forecast says the credit runs out. */
@@ -215,6 +253,42 @@ const environmentSchema = z.strictObject({
     .prefault({}),
 });
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+
+/** A mapping with every default applied: where a Key Vault secret lives in the cluster. */
+export interface SecretMapping {
+  readonly keyVault: string;
+  readonly namespace: string;
+  readonly secret: string;
+  readonly key: string;
+}
+
+/** The environment's mappings, the chart's MongoDB keys first (when chartMongodb), then `mappings` in order. */
+export function secretMappingsOf(env: Pick<EnvironmentConfig, 'secrets' | 'rocketchat'>): SecretMapping[] {
+  const { namespace, release } = env.rocketchat;
+  const chart = env.secrets.chartMongodb ? CHART_MONGODB_SECRET_KEYS.map((key) => ({ keyVault: `${env.secrets.keyVaultPrefix}${key}`, namespace, secret: `${release}-mongodb`, key })) : [];
+  return [...chart, ...env.secrets.mappings.map((m) => ({ keyVault: m.keyVault, namespace: m.namespace ?? namespace, secret: m.secret, key: m.key }))];
+}
+
+/**
+ * Each Key Vault secret maps to one Secret key and back: two mappings of one vault secret would make `secrets push`
+ * pick one of two cluster values, two of one Secret key would make `secrets sync` write it twice.
+ */
+function checkSecretMappings(env: EnvironmentConfig, path: (string | number)[], ctx: z.RefinementCtx): void {
+  const all = secretMappingsOf(env);
+  const offset = all.length - env.secrets.mappings.length;
+  const vaultNames = new Map<string, number>();
+  const targets = new Map<string, number>();
+  all.forEach((m, i) => {
+    // the issue points at the mapping in the file; a clash with a chart default points at chartMongodb
+    const where = i >= offset ? [...path, 'secrets', 'mappings', i - offset] : [...path, 'secrets', 'chartMongodb'];
+    const vault = m.keyVault.toLowerCase(); // Key Vault names are case-insensitive
+    const target = `${m.namespace}/${m.secret}[${m.key}]`;
+    if (vaultNames.has(vault)) ctx.addIssue({ code: 'custom', path: [...where, ...(i >= offset ? ['keyVault'] : [])], message: `Key Vault secret "${m.keyVault}" is mapped twice; each maps to one Secret key` });
+    else vaultNames.set(vault, i);
+    if (targets.has(target)) ctx.addIssue({ code: 'custom', path: where, message: `Secret key ${target} is mapped twice; each is written from one Key Vault secret` });
+    else targets.set(target, i);
+  });
+}
 
 const scheduleSchema = z.strictObject({
   name,
@@ -368,6 +442,7 @@ export const configSchema = z
         message: `names environment "${cfg.bot.defaultEnvironment}", which is not defined (defined: ${envs.join(', ')})`,
       });
     }
+    for (const [envName, env] of Object.entries(cfg.environments)) checkSecretMappings(env, ['environments', envName], ctx);
     const seen = new Set<string>();
     cfg.schedules.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['schedules', i, 'name'], message: `duplicate schedule name "${s.name}"` });

@@ -322,6 +322,22 @@ export const errorCatalog = {
     message: 'Applying {object} from backup {backupId} failed: {reason}.',
     fix: 'The objects before it in the order (docs/cluster-state.md) are applied, the rest are not. Fix the cause named here and run the restore again: what is already applied is left as it is.',
   },
+  AKS_SECRET_SYNC_KEYVAULT_MISSING: {
+    message: 'The Key Vault of environment {environment} has no secret {names}, so "secrets sync" changed nothing in the cluster.',
+    fix: 'Create each named secret in the vault (az keyvault secret set --vault-name <vault> --name <name> --file <file>), or run "secrets push --env {environment}" while the cluster still has the values, or remove the mapping under environments.{environment}.secrets (chartMongodb: false for the chart\'s MongoDB keys); then run "secrets sync" again.',
+  },
+  AKS_SECRET_PUSH_CLUSTER_MISSING: {
+    message: 'The cluster of environment {environment} lacks {names}, so "secrets push" wrote nothing to Key Vault.',
+    fix: 'Check that the release runs in the namespace the mappings name (environments.{environment}.rocketchat and secrets.mappings) and that its Secrets exist, or remove the mapping; then run "secrets push" again.',
+  },
+  AKS_KEYVAULT_SECRET_FAILED: {
+    message: 'Key Vault could not {operation} the secret {name}: {reason}.',
+    fix: 'Check that the bot\'s identity may get and set secrets in the vault of backup.keyVaultUrl (the Key Vault Secrets Officer role, or an access policy with get and set) and that the vault is reachable. A failed read changed nothing; after a failed write, run the command again: values already written are not written twice.',
+  },
+  AKS_KUBERNETES_SECRET_FAILED: {
+    message: 'The Kubernetes API could not {operation} {secret}: {reason}.',
+    fix: 'Check that the kubeconfig\'s user may get, create and patch Secrets (and create the namespace) there; a 403 is RBAC, a 404 a missing namespace. A failed read changed nothing; after a failed write, run the command again: keys already in sync are not written twice.',
+  },
   AKS_INTERNAL: {
     message: 'An unexpected error occurred (reference {reference}).',
     fix: 'Nothing was reported to chat beyond this message; the bot log has the details under this reference.',

@@ -1,6 +1,6 @@
-// Key Vault: the key client that wraps each backup's data key and the secret reader behind `{ keyVault: name }`
-// references. The wrapper itself lives with the backup's crypto (core/backup/crypto) and is re-exported here so
-// every Key Vault client of the bot is built in this folder.
+// Key Vault: the key client that wraps each backup's data key, the secret reader behind `{ keyVault: name }`
+// references and the secret store of `secrets sync` and `secrets push`. The wrapper itself lives with the backup's
+// crypto (core/backup/crypto) and is re-exported here so every Key Vault client of the bot is built in this folder.
 import { readFileSync } from 'node:fs';
 import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -10,9 +10,10 @@ import type { KeyWrapper } from '../../backup/crypto/key-wrapper.js';
 import { keyVaultManifestSigner, type ManifestSigner } from './manifest-signer.js';
 import type { KeyVaultReader } from '../../secrets/resolve.js';
 import { requestTimeoutOptions } from '../arm/request-timeout.js';
+import { keyVaultSecretStore, type KeyVaultSecretStore } from './secret-store.js';
 
 export { keyVaultKeyWrapper };
-export type { KeyWrapper, KeyVaultReader };
+export type { KeyWrapper, KeyVaultReader, KeyVaultSecretStore };
 
 export interface KeyVaultClients {
   /** Wraps and unwraps data keys with the environment's backup key (backup.keyName). */
@@ -21,6 +22,8 @@ export interface KeyVaultClients {
   readonly signer: ManifestSigner;
   /** Reads a secret's value; undefined when it does not exist (resolveSecret then names the reference). */
   readonly secrets: KeyVaultReader;
+  /** Secrets by name with their versions, read and written (`secrets sync` and `secrets push`). */
+  readonly secretStore: KeyVaultSecretStore;
 }
 
 /** Client options for a vault: the response timeout, its CA (an emulator's), and no resource check off Azure. */
@@ -37,17 +40,18 @@ export function createKeyVaultClients(opts: { vaultUrl: string; caFile?: string;
   const options = keyVaultOptions(opts.vaultUrl, opts.caFile);
   const keys = new KeyClient(opts.vaultUrl, opts.credential, options);
   let secretClient: SecretClient | undefined;
+  const secretsClient = () => (secretClient ??= new SecretClient(opts.vaultUrl, opts.credential, options));
   return {
     keys: keyVaultKeyWrapper({ keys, keyName: opts.keyName, credential: opts.credential, options }),
     signer: keyVaultManifestSigner({ keys, keyName: opts.signingKeyName, credential: opts.credential, options }),
     async secrets(name) {
-      secretClient ??= new SecretClient(opts.vaultUrl, opts.credential, options);
       try {
-        return (await secretClient.getSecret(name)).value;
+        return (await secretsClient().getSecret(name)).value;
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) return undefined;
         throw err;
       }
     },
+    secretStore: keyVaultSecretStore(secretsClient),
   };
 }

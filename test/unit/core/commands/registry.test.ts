@@ -32,7 +32,7 @@ describe('command registry', () => {
 
   it('gives every destructive command --dry-run and nothing else', () => {
     for (const spec of commandSpecs) expect('dryRun' in allFlags(spec)).toBe(spec.destructive);
-    expect(commandSpecs.filter((s) => s.destructive).map(commandKey).sort()).toEqual(['backup prune', 'cost apply', 'lock break', 'recreate', 'restore', 'teardown']);
+    expect(commandSpecs.filter((s) => s.destructive).map(commandKey).sort()).toEqual(['backup prune', 'cost apply', 'lock break', 'recreate', 'restore', 'secrets sync', 'teardown']);
   });
 
   it('lists every command with an example in the overview', () => {
