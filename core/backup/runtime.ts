@@ -100,6 +100,7 @@ export function backupRuntimeFactory(opts: { credential?: TokenCredential; env?:
           chunkSize: b.chunkSizeKiB * 1024,
           uploadBlockSize: b.upload.blockSizeMiB * 1024 * 1024,
           uploadConcurrency: b.upload.concurrency,
+          compression: { where: b.compression.where ?? (b.executor.kind === 'local' ? 'bot' : 'pod'), threads: b.compression.threads },
           ...(b.restoreSpool.enabled ? { restoreSpool: { dir: b.restoreSpool.dir ?? tmpdir(), keepFreeBytes: b.restoreSpool.keepFreeMiB * 1_048_576 } } : {}),
         },
         log: ctx.log,

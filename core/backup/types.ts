@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { KeyWrapper } from './crypto/key-wrapper.js';
 import type { ContentInspector } from './mongo/content.js';
 import type { MongoTools } from './mongo/tools.js';
+import type { CompressionSettings } from './parallel-gzip.js';
 import type { SpoolSettings } from './spool.js';
 
 export interface BackupSettings {
@@ -17,6 +18,8 @@ export interface BackupSettings {
   readonly uploadConcurrency: number;
   /** Where a restore over existing data keeps the verified ciphertext for its second read; absent: read the blob twice. */
   readonly restoreSpool?: SpoolSettings;
+  /** Where the archive is gzipped; absent: by mongodump --gzip where it runs. */
+  readonly compression?: CompressionSettings;
 }
 
 export interface BackupProgress {
