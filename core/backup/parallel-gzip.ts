@@ -6,6 +6,8 @@ export interface CompressionSettings {
   readonly where: 'pod' | 'bot';
   /** Blocks compressed at once on the bot host (zlib jobs on libuv's thread pool, 4 threads unless UV_THREADPOOL_SIZE). */
   readonly threads: number;
+  /** Input bytes per gzip member; default GZIP_BLOCK (tests make it small to get many members from a small seed). */
+  readonly blockSize?: number;
 }
 
 /** mongodump --gzip uses Go's default level, which is 6; the bot host compresses at the same level. */
@@ -91,5 +93,5 @@ class ParallelGzip extends Transform {
 
 /** The bot host's compressor when the settings ask for one; undefined: mongodump --gzip compresses. */
 export function botCompressor(c: CompressionSettings | undefined): Transform | undefined {
-  return c?.where === 'bot' ? parallelGzip({ threads: c.threads }) : undefined;
+  return c?.where === 'bot' ? parallelGzip({ threads: c.threads, ...(c.blockSize ? { blockSize: c.blockSize } : {}) }) : undefined;
 }
