@@ -91,6 +91,15 @@ class ParallelGzip extends Transform {
   }
 }
 
+/**
+ * The configured compression with its default filled in: with executor 'local' mongodump runs on the bot host
+ * anyway, so the bot compresses (on several cores, and the parser skips a gunzip); with 'kubernetes' the pod does,
+ * so the exec stream through the API server carries the compressed archive.
+ */
+export function compressionFor(c: { where?: 'pod' | 'bot' | undefined; threads: number }, executor: 'local' | 'kubernetes'): CompressionSettings {
+  return { where: c.where ?? (executor === 'local' ? 'bot' : 'pod'), threads: c.threads };
+}
+
 /** The bot host's compressor when the settings ask for one; undefined: mongodump --gzip compresses. */
 export function botCompressor(c: CompressionSettings | undefined): Transform | undefined {
   return c?.where === 'bot' ? parallelGzip({ threads: c.threads, ...(c.blockSize ? { blockSize: c.blockSize } : {}) }) : undefined;

@@ -12,6 +12,7 @@ import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redact.js';
 import { environmentKubeConfig, type KubeConfigDeps } from '../clients/kube/kubeconfig.js';
 import { resolveSecret, type KeyVaultReader } from '../secrets/resolve.js';
+import { compressionFor } from './parallel-gzip.js';
 import type { ContentInspector } from './mongo/content.js';
 import { localMongoTools } from './mongo/local-tools.js';
 import type { MongoTools } from './mongo/tools.js';
@@ -100,7 +101,7 @@ export function backupRuntimeFactory(opts: { credential?: TokenCredential; env?:
           chunkSize: b.chunkSizeKiB * 1024,
           uploadBlockSize: b.upload.blockSizeMiB * 1024 * 1024,
           uploadConcurrency: b.upload.concurrency,
-          compression: { where: b.compression.where ?? (b.executor.kind === 'local' ? 'bot' : 'pod'), threads: b.compression.threads },
+          compression: compressionFor(b.compression, b.executor.kind),
           ...(b.restoreSpool.enabled ? { restoreSpool: { dir: b.restoreSpool.dir ?? tmpdir(), keepFreeBytes: b.restoreSpool.keepFreeMiB * 1_048_576 } } : {}),
         },
         log: ctx.log,

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { botCompressor, parallelGzip } from '../../../core/backup/parallel-gzip.js';
+import { botCompressor, compressionFor, parallelGzip } from '../../../core/backup/parallel-gzip.js';
+import { testConfig, TEST_CONFIG_YAML } from '../../helpers/deps.js';
 import { dumpArgs } from '../../../core/backup/mongo/args.js';
 
 /** Feeds `input` in pieces of the given sizes (cycled), as a pipe would. */
@@ -70,5 +71,17 @@ describe('parallelGzip', () => {
     expect(botCompressor({ where: 'bot', threads: 2 })).toBeDefined();
     expect(dumpArgs({ database: 'rocketchat', oplog: false, gzip: false })).toEqual(['--archive', '--db=rocketchat']);
     expect(dumpArgs({ database: 'rocketchat', oplog: false })).toEqual(['--archive', '--gzip', '--db=rocketchat']);
+  });
+
+  it('backup.compression in the configuration: where defaults by executor, threads 1–4 (default 2), bad values refused', () => {
+    const withBackup = (backup: string) => testConfig(TEST_CONFIG_YAML.replace('credit: { monthlyUsd: 150 }', `credit: { monthlyUsd: 150 }\n    backup: ${backup}`)).environments.prod!.backup;
+    const kube = withBackup('{ executor: { kind: kubernetes } }');
+    expect(compressionFor(kube.compression, kube.executor.kind)).toEqual({ where: 'pod', threads: 2 });
+    const local = withBackup('{ executor: { kind: local, uri: { env: MONGO_URI } } }');
+    expect(compressionFor(local.compression, local.executor.kind)).toEqual({ where: 'bot', threads: 2 });
+    const chosen = withBackup('{ compression: { where: bot, threads: 4 }, executor: { kind: kubernetes } }');
+    expect(compressionFor(chosen.compression, chosen.executor.kind)).toEqual({ where: 'bot', threads: 4 });
+    expect(() => withBackup('{ compression: { threads: 0 } }')).toThrow(/compression\.threads/);
+    expect(() => withBackup('{ compression: { where: somewhere } }')).toThrow(/compression\.where/);
   });
 });
