@@ -5,7 +5,8 @@
  *
  *   npx tsx bench/backup.ts [--mb 100] [--out bench/results/backup.md] [--tsx] [--modes ours-backup,ours-restore] [--cold]
  *     [--reps N --max-load 1.5 --load-wait 600]: repeats the modes, each after the 1-minute load fell below
- *     --max-load; every run (with its load) goes to bench/results/raw/backup-ferretdb-*.json
+ *     --max-load; every run (with its load) goes to bench/results/raw/backup-ferretdb-*.json; with
+ *     --restore-reps only the restores repeat (the backups, which make their input, run once)
  *   The restores that write (staged-restore, ours-restore-pipeline) start from a dropped target (untimed) and
  *   run mongorestore with the same options: --noIndexRestore --nsFrom/--nsTo, no --drop (the target is empty).
  *   (--cold drops the page cache before each mode: root only, see mode-process.ts)
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
     // the ~75 MB that tsx adds to every node process; --tsx measures under tsx instead
     const modeCommand = tsx ? ['--import', 'tsx', 'bench/backup-modes.ts'] : ['dist/bench/bench/backup-modes.js'];
     if (!tsx) {
-      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--outDir', 'dist/bench', '--rootDir', '.', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--noEmit', 'false', 'bench/backup-modes.ts'], { stdio: 'inherit' });
+      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--outDir', 'dist/bench', '--rootDir', '.', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--strict', '--noEmit', 'false', 'bench/backup-modes.ts'], { stdio: 'inherit' });
     }
     // ours and staged alternate so a slow period of the shared machine hits both
     const only = arg('modes', '');
@@ -76,6 +77,8 @@ async function main(): Promise<void> {
     const runs: unknown[] = [];
     for (let rep = 1; rep <= reps; rep++) {
       for (const mode of Object.keys(MODES).filter((m) => !only || only.split(',').includes(m))) {
+        // --restore-reps: the backups (dominated by FerretDB's dump) once, only the restores repeated
+        if (rep > 1 && process.argv.includes('--restore-reps') && !mode.includes('restore')) continue;
         // a restore writes into an empty database each time (untimed drop), with the same options on both sides
         if (mode === 'staged-restore') await s.mongo.db(`${database}_staged`).dropDatabase();
         if (mode === 'ours-restore-pipeline') await s.mongo.db(`${database}_pipe`).dropDatabase();
