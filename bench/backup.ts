@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       }
     }
     if (reps === 1) writeFileSync(out, report(mb, archiveBytes, results, tsx));
-    console.error(`wrote ${out}`);
+    console.error(`wrote ${reps === 1 ? out : rawOut}`);
   } finally {
     for (const d of (await s.mongo.db().admin().listDatabases()).databases) if (d.name.includes(suffix)) await s.mongo.db(d.name).dropDatabase();
     await s.close();
