@@ -70,13 +70,13 @@ export const MODES: Record<string, { description: string; run(c: Ctx): Promise<v
     },
   },
   'staged-restore': {
-    description: 'seed: download file, openssl dec, gunzip, mongorestore --archive=file --drop',
+    description: 'seed: download file, openssl dec, gunzip, mongorestore --archive=file (into an empty database, as ours)',
     async run(c) {
       const f = join(c.work, 'restore.archive');
       await c.deps.container.getBlockBlobClient('staged/dump.archive.gz.enc').downloadToFile(`${f}.gz.enc`);
       await sh('openssl', ['enc', '-d', '-aes-256-cbc', '-pbkdf2', '-pass', 'env:BENCH_PASS', '-in', `${f}.gz.enc`, '-out', `${f}.gz`], { ...process.env, BENCH_PASS: PASS });
       await sh('gzip', ['-d', '-f', `${f}.gz`]);
-      await sh(c.mongorestore, [`--uri=${c.uri}`, `--archive=${f}`, '--drop', '--noIndexRestore', `--nsFrom=${c.db}.*`, `--nsTo=${c.db}_staged.*`, '--quiet']);
+      await sh(c.mongorestore, [`--uri=${c.uri}`, `--archive=${f}`, '--noIndexRestore', `--nsFrom=${c.db}.*`, `--nsTo=${c.db}_staged.*`, '--quiet']);
       rmSync(`${f}.gz.enc`);
       rmSync(f);
     },

@@ -1,29 +1,32 @@
 /**
- * The post-dump part of backup and restore at sizes FerretDB cannot dump in reasonable time here (~1 MB/s):
- * a synthetic mongodump archive (bench/synthetic-archive.ts, written by test/helpers/mongo-archive.ts) stands in
- * for mongodump's output, and both pipelines run on it in the same run:
+ * Equal work, end to end: the same raw mongodump archive in (the dump; written before any mode is timed), gzip
+ * level 6, AES-256 and the same compressed bytes uploaded, in every backup mode; the same mongorestore options in
+ * every restore mode. A synthetic archive (bench/synthetic-archive.ts, written by test/helpers/mongo-archive.ts)
+ * stands in for mongodump's output, since FerretDB dumps at about 2 MB/s here.
  *
- *   ours-backup       gzip -6 (mongodump --gzip's stand-in, a separate process like mongodump) → the real runBackup:
- *                     archive parser (gunzip copy, counts, digests) → SHA-256 → AES-256-GCM chunks → Blob blocks
- *   ours-backup-host  the same runBackup fed the already gzipped archive: the part that runs on the bot host
- *   staged-backup     gzip -6 file → openssl enc -aes-256-cbc file → upload file
- *   ours-restore      the real restoreBackup into an empty database: one authenticated read → mongorestore
- *   ours-restore-over-data        over existing data: verify pass (kept in the local spool) → spool → mongorestore
- *   ours-restore-over-data-twice  the same with the spool off: the second read downloads the blob again
- *   staged-restore    download file → openssl dec file → gunzip file → mongorestore --archive=file
- *   (the post-restore content read is stubbed: mongorestore writes nothing, see below)
+ *   staged-backup     the seed: gzip -6 file → openssl enc -aes-256-cbc file → upload file (each step timed)
+ *   ours-backup-bot   raw archive → runBackup with backup.compression bot: parse → parallel gzip -6 → SHA-256 →
+ *                     AES-256-GCM chunks → Blob blocks → manifest
+ *   ours-backup-pod   gzip -6 process (mongodump --gzip's stand-in, compression where the dump runs) → runBackup
+ *   ours-backup-host  the bot host's SHARE only: runBackup fed the archive gzipped before the clock started
+ *   ours-phases       each stage of ours-backup-bot alone (read, parse, compress, encrypt, upload)
+ *   staged-restore-write / ours-restore-write   restores that WRITE into FerretDB (database dropped before, untimed)
+ *   ours-restore, staged-restore, ours-restore-over-data[-twice]   the older restores with --nsExclude (write nothing)
  *
- * mongorestore runs with --nsExclude=<db>.*: it reads the WHOLE archive stream (the demultiplexer consumes every
- * block) but writes nothing. `--dryRun` exists in 100.11.0 but returns right after the prelude without reading the
- * rest (the writer gets EPIPE), so it cannot stand in for a restore.
+ *   npx tsx bench/backup-synthetic.ts --mb 1024 [--reps 3] [--modes a,b] [--cold] [--max-load 1.5] [--load-wait 600]
  *
- *   npx tsx bench/backup-synthetic.ts --mb 1024 [--out bench/results/backup-synthetic-1gb.json] [--modes a,b] [--cold]
+ * Before each timed mode it waits (up to --load-wait seconds) for the 1-minute load average to fall below
+ * --max-load, and records the load at the start of every run; a run that started above it is kept but marked
+ * (loadGateMet: false) and left out of the table. Every run goes to bench/results/raw/ with the machine and the
+ * versions; `npx tsx bench/backup-table.ts bench/results/raw/*.json` prints the table of backup.md from them.
  *
  * --cold drops the page cache before each mode (root only), so no mode reads what an earlier one left cached.
  */
+import { cpus, release } from 'node:os';
+import { MongoClient } from 'mongodb';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -31,7 +34,7 @@ import { pipeline } from 'node:stream/promises';
 import { archiveChunks } from '../test/helpers/mongo-archive.js';
 import { backupSandbox } from '../test/integration/core/backup/setup.js';
 import { useSandbox } from '../test/sandbox/use.js';
-import { dropPageCache, modeEnv, modeNodeArgs } from './mode-process.js';
+import { dropPageCache, modeEnv, modeNodeArgs, waitForLoad } from './mode-process.js';
 import { rocketChatMix } from './synthetic-archive.js';
 import type { ModeResult } from './backup-modes.js';
 
@@ -41,11 +44,24 @@ function arg(name: string, fallback: string): string {
 }
 
 export const SYNTHETIC_DB = 'synth';
-export const SYNTHETIC_MODES = ['ours-backup', 'staged-backup', 'ours-backup-host', 'ours-restore', 'staged-restore', 'ours-restore-over-data', 'ours-restore-over-data-twice'] as const;
+export const SYNTHETIC_MODES = [
+  'staged-backup', 'ours-backup-bot', 'ours-backup-pod', 'ours-backup-host', 'ours-phases',
+  'staged-restore-write', 'ours-restore-write',
+  'ours-restore', 'staged-restore', 'ours-restore-over-data', 'ours-restore-over-data-twice', 'ours-backup',
+] as const;
+/** The default set: the equal-work backups and the restores that write. */
+// not the *-write restores: the synthetic archive interleaves six namespaces block by block, and mongorestore, when it
+// writes, fails on it ("error demultiplexing archive"); the restores that write run on a real dump (bench/backup.ts)
+const DEFAULT_MODES = ['staged-backup', 'ours-backup-bot', 'ours-backup-pod', 'ours-backup-host', 'ours-phases'];
 
 async function main(): Promise<void> {
   const mb = Number(arg('mb', '1024'));
-  const out = arg('out', `bench/results/backup-synthetic-${mb}mb.json`);
+  const reps = Number(arg('reps', '1'));
+  const maxLoad = Number(arg('max-load', '1.5'));
+  const loadWait = Number(arg('load-wait', '600'));
+  const startedAt = new Date().toISOString();
+  const out = arg('out', `bench/results/raw/backup-synthetic-${mb}mb-${startedAt.replace(/[:.]/g, '').slice(0, 15)}Z.json`);
+  mkdirSync('bench/results/raw', { recursive: true });
   const suffix = randomBytes(3).toString('hex');
   // BENCH_TMP: where the archive and the staged pipeline's files go (5 GB needs ~25 GB of disk at the peak)
   const work = mkdtempSync(join(process.env.BENCH_TMP ?? tmpdir(), 'aks-bench-synth-'));
@@ -75,35 +91,33 @@ async function main(): Promise<void> {
     });
     // compiled to plain JS (dist/ is ignored by git): measured as the bot runs, without tsx's ~75 MB in every process
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--outDir', 'dist/bench', '--rootDir', '.', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--noEmit', 'false', 'bench/backup-synthetic-modes.ts'], { stdio: 'inherit' });
-    const results: (ModeResult & { mbps: number })[] = [];
+    const results: (ModeResult & { mbps: number; rep: number; load1: number; waitedSeconds: number; loadGateMet: boolean; startedAt: string })[] = [];
     const only = arg('modes', '');
     const cold = process.argv.includes('--cold');
-    for (const mode of SYNTHETIC_MODES.filter((m) => !only || only.split(',').includes(m))) {
-      if (cold) dropPageCache();
-      const r = spawnSync(process.execPath, [...modeNodeArgs(), 'dist/bench/bench/backup-synthetic-modes.js', mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
-      if (r.status !== 0) throw new Error(`${mode} failed:\n${r.stderr}`);
-      if (process.env.BENCH_LOG_LEVEL) process.stderr.write(r.stderr);
-      const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ModeResult;
-      const mbps = archiveBytes / 1_048_576 / res.seconds;
-      console.error(`${mode}: ${res.seconds.toFixed(1)} s, ${mbps.toFixed(1)} MB/s, peak RSS tree ${(res.peakRss / 1_048_576).toFixed(0)} MB ${JSON.stringify(res.perProcessMb)}`);
-      results.push({ ...res, mbps });
+    const modes = only ? SYNTHETIC_MODES.filter((m) => only.split(',').includes(m)) : SYNTHETIC_MODES.filter((m) => DEFAULT_MODES.includes(m));
+    const mongo = new MongoClient(s.uri);
+    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, kernel: release(), node: process.version, mongoTools: '100.11.0', ferretdb: '1.24.2 (SQLite)', azurite: '3.35.0' };
+    const save = () => writeFileSync(out, `${JSON.stringify({ startedAt, archiveMb: archiveBytes / 1_048_576, machine, maxLoad, cold, command: process.argv.slice(1).join(' '), results }, null, 2)}\n`);
+    for (let rep = 1; rep <= reps; rep++) {
+      for (const mode of modes) {
+        // a restore that writes starts from an empty database, as a recreated cluster's does (untimed)
+        if (mode.endsWith('-write')) await mongo.db(SYNTHETIC_DB).dropDatabase();
+        if (cold) dropPageCache();
+        const gate = await waitForLoad(maxLoad, loadWait);
+        const at = new Date().toISOString();
+        const r = spawnSync(process.execPath, [...modeNodeArgs(), 'dist/bench/bench/backup-synthetic-modes.js', mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+        if (r.status !== 0) throw new Error(`${mode} failed:\n${r.stderr}`);
+        if (process.env.BENCH_LOG_LEVEL) process.stderr.write(r.stderr);
+        const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ModeResult;
+        const mbps = archiveBytes / 1_048_576 / res.seconds;
+        console.error(`rep ${rep} ${mode}: ${res.seconds.toFixed(1)} s, ${mbps.toFixed(1)} MB/s, load ${gate.load1.toFixed(2)}${gate.loadGateMet ? '' : ' (ABOVE the gate)'}, peak RSS ${JSON.stringify(res.perProcessMb)} ${JSON.stringify((res as { phases?: unknown }).phases ?? {})}`);
+        results.push({ ...res, mbps, rep, ...gate, startedAt: at });
+        save();
+      }
     }
-    const by = new Map(results.map((r) => [r.mode, r]));
-    const ratio = (ours: string, staged: string) => (by.has(ours) && by.has(staged) ? by.get(staged)!.seconds / by.get(ours)!.seconds : Number.NaN);
-    const summary = {
-      generatedAt: new Date().toISOString(),
-      archiveMb: Math.round(archiveBytes / 1_048_576),
-      results,
-      ratios: {
-        backup: ratio('ours-backup', 'staged-backup'),
-        backupHost: ratio('ours-backup-host', 'staged-backup'),
-        restore: ratio('ours-restore', 'staged-restore'),
-        restoreOverData: ratio('ours-restore-over-data', 'staged-restore'),
-        restoreOverDataWithoutSpool: ratio('ours-restore-over-data-twice', 'staged-restore'),
-      },
-    };
-    writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
-    console.error(`ratios: backup ${summary.ratios.backup.toFixed(2)}× (bot host's part ${summary.ratios.backupHost.toFixed(2)}×), restore ${summary.ratios.restore.toFixed(2)}× (over data ${summary.ratios.restoreOverData.toFixed(2)}×, without the spool ${summary.ratios.restoreOverDataWithoutSpool.toFixed(2)}×); wrote ${out}`);
+    await mongo.db(SYNTHETIC_DB).dropDatabase();
+    await mongo.close();
+    console.error(`wrote ${out}`);
   } finally {
     await s.close();
     rmSync(work, { recursive: true, force: true });

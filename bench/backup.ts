@@ -4,6 +4,11 @@
  * the sandbox (FerretDB, the real mongo tools, Azurite, the Key Vault emulator).
  *
  *   npx tsx bench/backup.ts [--mb 100] [--out bench/results/backup.md] [--tsx] [--modes ours-backup,ours-restore] [--cold]
+ *     [--reps N --max-load 1.5 --load-wait 600]: repeats the modes, each after the 1-minute load fell below
+ *     --max-load; every run (with its load) goes to bench/results/raw/backup-ferretdb-*.json; with
+ *     --restore-reps only the restores repeat (the backups, which make their input, run once)
+ *   The restores that write (staged-restore, ours-restore-pipeline) start from a dropped target (untimed) and
+ *   run mongorestore with the same options: --noIndexRestore --nsFrom/--nsTo, no --drop (the target is empty).
  *   (--cold drops the page cache before each mode: root only, see mode-process.ts)
  *   (BENCH_BLOCK_MB sets the upload block size, default 4 as in the configuration)
  *
@@ -12,14 +17,14 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GridFSBucket, ObjectId } from 'mongodb';
 import { backupSandbox } from '../test/integration/core/backup/setup.js';
 import { seedRocketChat } from '../test/helpers/rocketchat-data.js';
 import { MODES, type ModeResult } from './backup-modes.js';
-import { dropPageCache, modeEnv, modeNodeArgs } from './mode-process.js';
+import { dropPageCache, modeEnv, modeNodeArgs, waitForLoad } from './mode-process.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -57,21 +62,41 @@ async function main(): Promise<void> {
     // the ~75 MB that tsx adds to every node process; --tsx measures under tsx instead
     const modeCommand = tsx ? ['--import', 'tsx', 'bench/backup-modes.ts'] : ['dist/bench/bench/backup-modes.js'];
     if (!tsx) {
-      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--outDir', 'dist/bench', '--rootDir', '.', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--noEmit', 'false', 'bench/backup-modes.ts'], { stdio: 'inherit' });
+      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--outDir', 'dist/bench', '--rootDir', '.', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--strict', '--noEmit', 'false', 'bench/backup-modes.ts'], { stdio: 'inherit' });
     }
     // ours and staged alternate so a slow period of the shared machine hits both
     const only = arg('modes', '');
     const cold = process.argv.includes('--cold');
-    for (const mode of Object.keys(MODES).filter((m) => !only || only.split(',').includes(m))) {
-      if (cold) dropPageCache();
-      const r = spawnSync(process.execPath, [...modeNodeArgs(), ...modeCommand, mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
-      if (r.status !== 0) throw new Error(`${mode} failed:\n${r.stderr}`);
-      const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ModeResult;
-      console.error(`${mode}: ${res.seconds.toFixed(2)} s, ${(archiveBytes / 1_048_576 / res.seconds).toFixed(1)} MB/s, peak RSS ${(res.peakRss / 1_048_576).toFixed(0)} MB ${JSON.stringify(res.perProcessMb)}`);
-      results.push(res);
+    const reps = Number(arg('reps', '1'));
+    const maxLoad = Number(arg('max-load', '1.5'));
+    const loadWait = Number(arg('load-wait', '600'));
+    const startedAt = new Date().toISOString();
+    mkdirSync('bench/results/raw', { recursive: true });
+    const rawOut = `bench/results/raw/backup-ferretdb-${mb}mb-${startedAt.replace(/[:.]/g, '').slice(0, 15)}Z.json`;
+    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, kernel: release(), node: process.version, mongoTools: '100.11.0', ferretdb: '1.24.2 (SQLite)', azurite: '3.35.0' };
+    const runs: unknown[] = [];
+    for (let rep = 1; rep <= reps; rep++) {
+      for (const mode of Object.keys(MODES).filter((m) => !only || only.split(',').includes(m))) {
+        // --restore-reps: the backups (dominated by FerretDB's dump) once, only the restores repeated
+        if (rep > 1 && process.argv.includes('--restore-reps') && !mode.includes('restore')) continue;
+        // a restore writes into an empty database each time (untimed drop), with the same options on both sides
+        if (mode === 'staged-restore') await s.mongo.db(`${database}_staged`).dropDatabase();
+        if (mode === 'ours-restore-pipeline') await s.mongo.db(`${database}_pipe`).dropDatabase();
+        if (mode === 'ours-restore') await s.mongo.db(`${database}_ours`).dropDatabase();
+        if (cold) dropPageCache();
+        const gate = await waitForLoad(maxLoad, reps > 1 ? loadWait : 0);
+        const at = new Date().toISOString();
+        const r = spawnSync(process.execPath, [...modeNodeArgs(), ...modeCommand, mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+        if (r.status !== 0) throw new Error(`${mode} failed:\n${r.stderr}`);
+        const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ModeResult;
+        console.error(`rep ${rep} ${mode}: ${res.seconds.toFixed(2)} s, ${(archiveBytes / 1_048_576 / res.seconds).toFixed(1)} MB/s, load ${gate.load1.toFixed(2)}${gate.loadGateMet ? '' : ' (ABOVE the gate)'}, peak RSS ${(res.peakRss / 1_048_576).toFixed(0)} MB ${JSON.stringify(res.perProcessMb)}`);
+        results.push(res);
+        runs.push({ ...res, rep, ...gate, startedAt: at, mbps: archiveBytes / 1_048_576 / res.seconds });
+        writeFileSync(rawOut, `${JSON.stringify({ startedAt, archiveMb: archiveBytes / 1_048_576, machine, maxLoad, cold, command: process.argv.slice(1).join(' '), results: runs }, null, 2)}\n`);
+      }
     }
-    writeFileSync(out, report(mb, archiveBytes, results, tsx));
-    console.error(`wrote ${out}`);
+    if (reps === 1) writeFileSync(out, report(mb, archiveBytes, results, tsx));
+    console.error(`wrote ${reps === 1 ? out : rawOut}`);
   } finally {
     for (const d of (await s.mongo.db().admin().listDatabases()).databases) if (d.name.includes(suffix)) await s.mongo.db(d.name).dropDatabase();
     await s.close();

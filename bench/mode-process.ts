@@ -1,6 +1,7 @@
 /** What every timed mode process of the backup benchmarks shares: its environment, node flags, a cold cache. */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 
 /**
  * `--cold`: write back and drop the kernel's page cache before a timed mode, so every mode reads its input (the
@@ -26,4 +27,19 @@ export function modeNodeArgs(): string[] {
 /** The production image's environment (Dockerfile), for every mode alike, ours and staged. */
 export function modeEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { MALLOC_ARENA_MAX: '2', ...process.env, ...extra };
+}
+
+/**
+ * Waits (up to `waitSeconds`) until the 1-minute load average is below `maxLoad`, so a timed run does not start
+ * while the machine's other users are busy; says what the load was and whether the gate was met.
+ */
+export async function waitForLoad(maxLoad: number, waitSeconds: number): Promise<{ load1: number; waitedSeconds: number; loadGateMet: boolean }> {
+  const t0 = Date.now();
+  for (;;) {
+    const load1 = loadavg()[0]!;
+    const waitedSeconds = (Date.now() - t0) / 1000;
+    if (load1 < maxLoad) return { load1, waitedSeconds, loadGateMet: true };
+    if (waitedSeconds >= waitSeconds) return { load1, waitedSeconds, loadGateMet: false };
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
 }

@@ -5,6 +5,7 @@ import { AppError, isAppError } from '../errors/app-error.js';
 import { createEncryptor } from './crypto/encrypt.js';
 import { hashTap } from './crypto/hash-tap.js';
 import { exitGate } from './exit-gate.js';
+import { botCompressor } from './parallel-gzip.js';
 import { archiveBlobName, type ManifestV2, manifestBlobName, manifestSchema, newBackupId } from './manifest.js';
 import { archiveTap, collectionStatsOf, createdDuringDumpOf, HASH_SCHEME } from './mongo/archive.js';
 import { progressReporter } from './progress.js';
@@ -48,7 +49,9 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string; signal?: 
     const progress = progressReporter('dump', deps.onProgress);
     const encryptor = await createEncryptor({ backupId: id, keys: deps.keys, chunkSize: settings.chunkSize });
     abort.signal.throwIfAborted();
-    dump = await deps.tools.dump({ database: settings.database, oplog: settings.oplog, signal: abort.signal, onLine: progress.line });
+    // compressed on the bot host: mongodump sends the raw archive, parsed before the compressor (no gunzip copy)
+    const compress = botCompressor(settings.compression);
+    dump = await deps.tools.dump({ database: settings.database, oplog: settings.oplog, gzip: !compress, signal: abort.signal, onLine: progress.line });
     const plain = hashTap((n) => progress.bytes(n));
     const cipher = hashTap();
     const out = new PassThrough({ highWaterMark: settings.uploadBlockSize });
@@ -57,8 +60,8 @@ export async function runBackup(deps: BackupDeps, opts: { id?: string; signal?: 
       blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
       metadata: { backupid: id, format: 'AKSB1' },
     });
-    const parsed = archiveTap({ gzip: true });
-    const flow = pipeline(dump.stdout!, exitGate(dump.done), parsed, plain, encryptor.stream, cipher, out);
+    const parsed = archiveTap({ gzip: !compress });
+    const flow = pipeline([dump.stdout!, exitGate(dump.done), parsed, ...(compress ? [compress] : []), plain, encryptor.stream, cipher, out]);
     // whichever side fails first stops the other, so a failed upload does not leave mongodump running
     await Promise.all([flow.catch((e: unknown) => { abort.abort(); throw e; }), upload.catch((e: unknown) => { abort.abort(); throw e; })]);
     progress.done();

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redact.js';
 import type { MongoAccess } from '../clients/mongo-tools/index.js';
 import { archiveInspector } from './mongo/archive-inspector.js';
+import { compressionFor } from './parallel-gzip.js';
 import { driverInspector, type ContentInspector } from './mongo/content.js';
 import type { BackupDeps, BackupProgress } from './types.js';
 
@@ -67,6 +68,7 @@ export function backupRuntimeFactory(fallback: ClientsFallback = {}): BackupRunt
             chunkSize: b.chunkSizeKiB * 1024,
             uploadBlockSize: b.upload.blockSizeMiB * 1024 * 1024,
             uploadConcurrency: b.upload.concurrency,
+            compression: compressionFor(b.compression, b.executor.kind),
             ...(b.restoreSpool.enabled ? { restoreSpool: { dir: b.restoreSpool.dir ?? tmpdir(), keepFreeBytes: b.restoreSpool.keepFreeMiB * 1_048_576 } } : {}),
           },
           log: ctx.log,

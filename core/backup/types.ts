@@ -4,6 +4,7 @@ import type { KeyWrapper } from './crypto/key-wrapper.js';
 import type { ManifestSigner } from '../clients/keyvault/manifest-signer.js';
 import type { ContentInspector } from './mongo/content.js';
 import type { MongoTools } from '../clients/mongo-tools/tools.js';
+import type { CompressionSettings } from './parallel-gzip.js';
 import type { SpoolSettings } from './spool.js';
 
 export interface BackupSettings {
@@ -18,6 +19,8 @@ export interface BackupSettings {
   readonly uploadConcurrency: number;
   /** Where a restore over existing data keeps the verified ciphertext for its second read; absent: read the blob twice. */
   readonly restoreSpool?: SpoolSettings;
+  /** Where the archive is gzipped; absent: by mongodump --gzip where it runs. */
+  readonly compression?: CompressionSettings;
 }
 
 export interface BackupProgress {

@@ -148,6 +148,20 @@ const environmentSchema = z.strictObject({
         })
         .prefault({}),
       /**
+       * Where the archive is gzipped (level 6 either way). 'pod': mongodump --gzip, where mongodump runs, on one core.
+       * 'bot': mongodump sends the raw archive and the bot host compresses it in blocks on `threads` cores (about
+       * 1.6× a single gzip at 2 threads: bench/results/backup.md); the archive crossing from mongodump to the bot is
+       * then about twice as large. Default: 'bot' with executor 'local' (both run on the bot host anyway), 'pod' with
+       * 'kubernetes' (the Kubernetes API server carries the exec stream; the bot host's cores are unknown).
+       */
+      compression: z
+        .strictObject({
+          where: z.enum(['pod', 'bot']).optional(),
+          /** Blocks compressed at once; zlib runs them on libuv's thread pool, which has 4 threads. */
+          threads: z.number().int().min(1).max(4).default(2),
+        })
+        .prefault({}),
+      /**
        * A restore over existing data reads the archive twice: a full verify pass before anything is dropped, then the
        * restore itself. With the spool on, the verify pass keeps the ciphertext it read in a private directory under
        * `dir`, and the restore reads that copy (authenticating every chunk again) instead of downloading the archive

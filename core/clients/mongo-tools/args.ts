@@ -6,7 +6,7 @@ import type { DumpOptions, RestoreOptions } from './tools.js';
  */
 export function dumpArgs(opts: DumpOptions): string[] {
   // --oplog only works on a full dump; a single-database dump is what FerretDB and drills need
-  return ['--archive', '--gzip', ...(opts.oplog ? ['--oplog'] : [`--db=${opts.database}`])];
+  return ['--archive', ...(opts.gzip === false ? [] : ['--gzip']), ...(opts.oplog ? ['--oplog'] : [`--db=${opts.database}`])];
 }
 
 export function restoreArgs(opts: RestoreOptions): string[] {

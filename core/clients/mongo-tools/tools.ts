@@ -4,6 +4,8 @@ export interface DumpOptions {
   readonly database: string;
   /** Point-in-time dump of a replica-set member; mongodump allows it only for full dumps. */
   readonly oplog: boolean;
+  /** mongodump --gzip (the default); false when the bot host compresses the archive itself (core/backup/parallel-gzip.ts). */
+  readonly gzip?: boolean;
   readonly signal?: AbortSignal;
   /** Redacted progress lines from the tool's stderr. */
   readonly onLine?: (line: string) => void;
@@ -32,7 +34,7 @@ export interface MongoTools {
   readonly kind: 'local' | 'kubernetes';
   /** Throws AKS_BACKUP_DEFAULT_PASSWORD when the credentials are the chart's "changeme" fallback. */
   checkCredentials(environment: string): Promise<void>;
-  /** `mongodump --archive --gzip` to stdout. */
+  /** `mongodump --archive --gzip` to stdout (without --gzip when `gzip` is false). */
   dump(opts: DumpOptions): Promise<StreamingProcess>;
   /** `mongorestore --archive --gzip` from stdin. */
   restore(opts: RestoreOptions): Promise<StreamingProcess>;
