@@ -24,6 +24,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
+import { sharedArmContract, type ArmContract } from './contract.js';
 import { createFakeInventory, type FakeInventory } from './inventory.js';
 import { registeredRouteModules, type ArmRequest, type ArmResponse, type ArmRoute, type LongRunningStart } from './routes.js';
 import { makeSelfSignedCert } from './tls.js';
@@ -86,9 +88,20 @@ export interface Fault {
   query?: RegExp;
   status: number;
   retryAfterSeconds?: number;
-  /** Raw body instead of the usual error JSON (for malformed answers). */
+  /**
+   * Raw body instead of the usual error JSON (for malformed answers). Such an answer is deliberately outside the
+   * contract (a test of how the bot survives a broken Azure), so it is not checked; the usual error JSON is.
+   */
   rawBody?: string;
   /** How many requests it hits before it is spent. */
+  times: number;
+}
+
+/** A test-only switch: the next `times` answers to matching requests are changed by `mutate` (and still checked). */
+export interface ResponseDistortion {
+  method?: string;
+  path: RegExp;
+  mutate: (json: unknown) => unknown;
   times: number;
 }
 
@@ -154,6 +167,13 @@ export interface FakeArm {
   module<T>(name: string): T;
   inject(fault: Fault): void;
   clearFaults(): void;
+  /** Test-only: make the fake answer a wrong shape, to prove the response check (see ResponseDistortion). */
+  distortResponse(d: ResponseDistortion): void;
+  /**
+   * Exchanges that break the Azure REST API definitions ("OperationId: what"), oldest first. After each test, new
+   * ones fail that test (see the afterEach below); a test that provokes one on purpose splices it out.
+   */
+  readonly violations: string[];
   close(): Promise<void>;
 }
 
@@ -227,15 +247,16 @@ function queryResult(subscriptionId: string, kind: 'query' | 'forecast', columns
     id: `subscriptions/${subscriptionId}/providers/Microsoft.CostManagement/${kind}/${crypto.randomUUID()}`,
     name: crypto.randomUUID(),
     type: `Microsoft.CostManagement/${kind}`,
-    location: null,
-    sku: null,
-    eTag: null,
-    properties: { nextLink: null, columns, rows },
+    // location, sku, eTag and nextLink are strings in the definition (not x-nullable): absent rather than null.
+    properties: { columns, rows } as { columns: typeof columns; rows: unknown[][]; nextLink?: string },
   };
 }
 
-export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<FakeArm> {
+export async function startFakeArm(opts: { now?: () => Date; contract?: ArmContract } = {}): Promise<FakeArm> {
   const now = opts.now ?? (() => new Date());
+  const contract = opts.contract ?? sharedArmContract();
+  const violations: string[] = [];
+  const distortions: ResponseDistortion[] = [];
   const tls = await makeSelfSignedCert();
   const subscriptions = new Map<string, FakeSubscription>();
   const costs = new Map<string, FakeCostEntry[]>();
@@ -421,7 +442,7 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     const next = new URLSearchParams({ 'api-version': search.get('api-version') ?? '', $skiptoken: Buffer.from(String(end)).toString('base64') });
     return {
       ...result,
-      properties: { ...result.properties, rows: all.slice(offset, end), nextLink: (end < all.length ? `${baseUrl}${path}?${next.toString()}` : null) as string | null },
+      properties: { ...result.properties, rows: all.slice(offset, end), ...(end < all.length ? { nextLink: `${baseUrl}${path}?${next.toString()}` } : {}) },
     };
   }
 
@@ -546,6 +567,19 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     res.end(payload);
   }
 
+  /** Every answer but a deliberately malformed one goes through here: checked against the definitions, then sent. */
+  function reply(res: ServerResponse, entry: RequestLogEntry, out: ArmResponse): void {
+    const distortion = distortions.find((d) => d.times > 0 && d.path.test(entry.path) && (!d.method || d.method === entry.method));
+    let json = out.json;
+    if (distortion) {
+      distortion.times -= 1;
+      json = distortion.mutate(json);
+    }
+    entry.status = out.status;
+    violations.push(...contract.checkResponse(entry.method, entry.path, out.status, json));
+    send(res, out.status, json === undefined ? '' : JSON.stringify(json), out.headers);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://fake-arm');
     const method = req.method ?? 'GET';
@@ -553,17 +587,27 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     requests.push(entry);
     try {
       entry.body = await readBody(req);
+      // The request is checked before anything else: a request the definitions do not allow is a violation even
+      // when the fake would refuse it anyway (no token, no api-version).
+      const wrong = contract.checkRequest({ method, path: url.pathname, search: url.searchParams, body: entry.body });
+      violations.push(...wrong);
       if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {
         throw new ArmError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.");
       }
       if (!entry.apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+      // Azure refuses a request its definition does not allow (400) instead of guessing; an unknown path is 404 below.
+      if (wrong.length && contract.resolve(method, url.pathname).kind !== 'unknown') throw new ArmError(400, 'InvalidRequestContent', wrong.join('; '));
       const fault = faults.find((f) => f.times > 0 && f.path.test(url.pathname) && (!f.query || f.query.test(url.search)) && (!f.method || f.method === method));
       if (fault) {
         fault.times -= 1;
-        entry.status = fault.status;
         const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
         const code = fault.status === 429 ? 'TooManyRequests' : 'InternalServerError';
-        send(res, fault.status, fault.rawBody ?? JSON.stringify({ error: { code, message: `Injected ${fault.status}.` } }), headers);
+        if (fault.rawBody !== undefined) {
+          entry.status = fault.status;
+          send(res, fault.status, fault.rawBody, headers);
+          return;
+        }
+        reply(res, entry, { status: fault.status, json: { error: { code, message: `Injected ${fault.status}.` } }, headers });
         return;
       }
       const isCostRead = method === 'POST' && url.pathname.toLowerCase().includes(CM);
@@ -574,34 +618,18 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
       const request: ArmRequest = { method, path: url.pathname, lower: url.pathname.toLowerCase(), search: url.searchParams, body: entry.body };
       for (const r of moduleRoutes) {
         const out = await r(request);
-        if (out) {
-          entry.status = out.status;
-          send(res, out.status, out.json === undefined ? '' : JSON.stringify(out.json), out.headers);
-          return;
-        }
+        if (out) return reply(res, entry, out);
       }
       // A Compute operation started through the context (a route module's) is polled on Compute's monitor path.
       const computeOp = /^\/subscriptions\/[^/]+\/providers\/microsoft\.compute\/locations\/[^/]+\/diskoperations\/([^/]+)$/.exec(request.lower);
       const rec = computeOp && method === 'GET' ? operations.get(computeOp[1] as string) : undefined;
-      if (rec) {
-        const out = operationAnswer(rec, url.searchParams.get('monitor') === 'true' ? 'result' : 'status');
-        entry.status = out.status;
-        send(res, out.status, out.json === undefined ? '' : JSON.stringify(out.json), out.headers);
-        return;
-      }
+      if (rec) return reply(res, entry, operationAnswer(rec, url.searchParams.get('monitor') === 'true' ? 'result' : 'status'));
       const inv = await inventory.route(method, url.pathname, url.searchParams, entry.body);
-      if (inv) {
-        entry.status = inv.status;
-        send(res, inv.status, inv.json === undefined ? '' : JSON.stringify(inv.json), inv.headers);
-        return;
-      }
-      const { status, json, headers } = await route(method, url.pathname, entry.body, url.searchParams);
-      entry.status = status;
-      send(res, status, json === undefined ? '' : JSON.stringify(json), headers);
+      if (inv) return reply(res, entry, inv);
+      reply(res, entry, await route(method, url.pathname, entry.body, url.searchParams));
     } catch (err) {
       const e = err instanceof ArmError ? err : new ArmError(500, 'InternalServerError', (err as Error).message);
-      entry.status = e.status;
-      send(res, e.status, JSON.stringify({ error: { code: e.code, message: e.message } }));
+      reply(res, entry, { status: e.status, json: { error: { code: e.code, message: e.message } } });
     }
   }
 
@@ -617,7 +645,7 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     modules.set(mod.name, made.state);
   }
 
-  return {
+  const fake: FakeArm = {
     url: `https://127.0.0.1:${port}`,
     ca: tls.cert,
     setSubscription: (id, v) => subscriptions.set(id.toLowerCase(), v),
@@ -650,6 +678,8 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     },
     requests,
     inject: (f) => faults.push({ ...f }),
+    distortResponse: (d) => distortions.push({ ...d }),
+    violations,
     clearFaults: () => {
       faults.length = 0;
     },
@@ -659,4 +689,29 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
         server.close(() => resolve());
       }),
   };
+  live.set(fake, 0);
+  return fake;
+}
+
+/**
+ * Every fake ARM started in this test file, with how many of its violations were already reported. After each test,
+ * violations that appeared since and that the test did not take out itself (a test that provokes one on purpose
+ * splices it from `violations`) fail that test, whether or not the test looks at `violations`: an exchange that
+ * breaks the Azure definitions can never pass silently. The hook registers on the importing test file.
+ */
+const live = new Map<FakeArm, number>();
+afterEach(() => {
+  const fresh = collectFreshViolations();
+  if (fresh.length) throw new Error(`the fake ARM saw exchanges that break the Azure REST API definitions:\n${fresh.join('\n')}`);
+});
+
+/** The violations no check has reported yet, across the live fakes; marks them reported. (The afterEach's work.) */
+export function collectFreshViolations(): string[] {
+  const fresh: string[] = [];
+  for (const [arm, reported] of live) {
+    const from = Math.min(reported, arm.violations.length);
+    fresh.push(...arm.violations.slice(from));
+    live.set(arm, arm.violations.length);
+  }
+  return fresh;
 }
