@@ -155,6 +155,11 @@ export interface FakeArm {
   setCluster(subscriptionId: string, resourceGroup: string, name: string, c: FakeCluster | undefined): void;
   cluster(subscriptionId: string, resourceGroup: string, name: string): FakeCluster | undefined;
   setKubernetesVersions(versions: FakeKubernetesVersion[]): void;
+  /**
+   * The kubeconfig (YAML) listClusterUserCredential hands out for this cluster, e.g. the sandbox kube-apiserver's;
+   * without it, one pointing at the cluster's Azure FQDN (which resolves nowhere here). Kept across create/delete.
+   */
+  setUserKubeconfig(subscriptionId: string, resourceGroup: string, name: string, kubeconfig: string | undefined): void;
   /** How many status polls a new managed-cluster operation answers InProgress before Succeeded (default 1). */
   setClusterOperationPolls(n: number): void;
   /** Managed-cluster operations accepted so far, oldest first. */
@@ -187,6 +192,31 @@ class ArmError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The part of a ManagedCluster PUT body the fake reads (the definition checks the whole of it). */
+interface ManagedClusterBody {
+  location?: string;
+  properties?: {
+    kubernetesVersion?: string;
+    agentPoolProfiles?: { name: string; count?: number; vmSize?: string; mode?: 'System' | 'User' }[];
+  };
+}
+
+/** A user kubeconfig as AKS hands it out: the cluster's Azure FQDN, its CA, and a user token. */
+function azureKubeconfig(name: string, location: string): string {
+  const server = `https://${name}-dns.hcp.${location}.azmk8s.io:443`;
+  const user = `clusterUser_${name}`;
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    `clusters:\n- cluster:\n    certificate-authority-data: ${Buffer.from('fake-ca').toString('base64')}\n    server: ${server}\n  name: ${name}`,
+    `contexts:\n- context:\n    cluster: ${name}\n    user: ${user}\n  name: ${name}`,
+    `current-context: ${name}`,
+    'preferences: {}',
+    `users:\n- name: ${user}\n  user:\n    token: ${crypto.randomUUID().replaceAll('-', '')}`,
+    '',
+  ].join('\n');
 }
 
 function day(d: Date): string {
@@ -266,6 +296,7 @@ export async function startFakeArm(opts: { now?: () => Date; contract?: ArmContr
   const faults: Fault[] = [];
   let kubernetesVersions = DEFAULT_KUBERNETES_VERSIONS;
   const clusterOperations: FakeClusterOperation[] = [];
+  const userKubeconfigs = new Map<string, string>();
   let clusterOperationPolls = 1;
   let queryPageSize: number | undefined;
   let baseUrl = '';
@@ -509,7 +540,7 @@ export async function startFakeArm(opts: { now?: () => Date; contract?: ArmContr
         if (s.state !== 'Enabled') throw disabled(id);
         const props = (body as { properties?: { kubernetesVersion?: string } } | undefined)?.properties;
         const c = clusters.get(key);
-        if (!c) throw new ArmError(501, 'NotImplementedInFake', 'The fake ARM only reconciles existing clusters (PUT of the current spec).');
+        if (!c) return createCluster(id, rg, name, key, body as ManagedClusterBody, search.get('api-version') ?? '');
         // A reconcile (PUT of the current spec) brings a Failed cluster back to Succeeded when the subscription works.
         c.provisioningState = 'Succeeded';
         if (props?.kubernetesVersion) c.kubernetesVersion = props.kubernetesVersion;
@@ -530,6 +561,16 @@ export async function startFakeArm(opts: { now?: () => Date; contract?: ArmContr
           describe: { method: 'DELETE', cluster: key },
         });
       }
+    }
+    m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerservice\/managedclusters\/([^/]+)\/listclusterusercredential$/.exec(lower);
+    if (m && method === 'POST') {
+      // ManagedClusters_ListClusterUserCredentials: {kubeconfigs: [{name, value: base64 of the kubeconfig YAML}]}.
+      const [, id, rg, name] = m as unknown as [string, string, string, string];
+      subscription(id);
+      const c = clusters.get(`${id}/${rg}/${name}`);
+      if (!c) throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${rg}' was not found.`);
+      const yaml = userKubeconfigs.get(`${id}/${rg}/${name}`) ?? azureKubeconfig(name, c.location);
+      return { status: 200, json: { kubeconfigs: [{ name: 'clusterUser', value: Buffer.from(yaml, 'utf8').toString('base64') }] } };
     }
     m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerservice\/managedclusters\/([^/]+)\/agentpools$/.exec(lower);
     if (m && method === 'GET') {
@@ -552,6 +593,56 @@ export async function startFakeArm(opts: { now?: () => Date; contract?: ArmContr
       };
     }
     throw new ArmError(404, 'NotFoundInFake', `The fake ARM does not serve ${method} ${path}.`);
+  }
+
+  /**
+   * ManagedClusters_CreateOrUpdate of a cluster that does not exist: 201 with the cluster in provisioningState
+   * Creating and the status monitor (long-running, final state via Azure-AsyncOperation, then a GET of the
+   * cluster); it turns Succeeded when the operation completes. A Kubernetes version may be a minor (AKS picks its
+   * newest patch) or a patch the region offers; anything else is refused as AKS refuses it.
+   */
+  function createCluster(id: string, rg: string, name: string, key: string, body: ManagedClusterBody, apiVersion: string): ArmResponse {
+    const props = body.properties ?? {};
+    const requested = props.kubernetesVersion;
+    const offered = kubernetesVersions.filter((v) => !v.isPreview);
+    const minor = requested === undefined ? offered[offered.length - 1] : kubernetesVersions.find((v) => v.version === requested || v.patches.includes(requested));
+    if (!minor) {
+      throw new ArmError(400, 'AgentPoolK8sVersionNotSupported', `Version ${String(requested)} is not supported in this region. Please use the kubernetesVersions API to get the list of supported versions.`);
+    }
+    const version = requested !== undefined && minor.patches.includes(requested) ? requested : (minor.patches[minor.patches.length - 1] ?? minor.version);
+    const profiles = props.agentPoolProfiles ?? [];
+    if (profiles.length === 0 || !profiles.some((p) => (p.mode ?? 'System') === 'System')) {
+      throw new ArmError(400, 'InvalidParameter', 'A managed cluster needs at least one agent pool in System mode (properties.agentPoolProfiles).');
+    }
+    const c: FakeCluster = {
+      provisioningState: 'Creating',
+      powerState: 'Running',
+      kubernetesVersion: version,
+      location: String(body.location),
+      agentPools: profiles.map((p) => ({
+        name: p.name,
+        count: p.count ?? 1,
+        vmSize: p.vmSize ?? 'Standard_DS2_v2',
+        mode: p.mode ?? 'System',
+        provisioningState: 'Creating',
+        powerState: 'Running',
+        orchestratorVersion: version,
+      })),
+    };
+    clusters.set(key, c);
+    return longRunning({
+      subscriptionId: id,
+      provider: 'Microsoft.ContainerService',
+      location: c.location,
+      apiVersion,
+      status: 201,
+      json: clusterJson(id, rg, name, c),
+      complete: () => {
+        c.provisioningState = 'Succeeded';
+        for (const p of c.agentPools) p.provisioningState = 'Succeeded';
+      },
+      describe: { method: 'PUT', cluster: key },
+    });
   }
 
   function disabled(id: string): ArmError {
@@ -661,6 +752,11 @@ export async function startFakeArm(opts: { now?: () => Date; contract?: ArmContr
       else clusters.delete(key);
     },
     cluster: (id, rg, name) => clusters.get(`${id}/${rg}/${name}`.toLowerCase()),
+    setUserKubeconfig: (id, rg, name, k) => {
+      const key = `${id}/${rg}/${name}`.toLowerCase();
+      if (k === undefined) userKubeconfigs.delete(key);
+      else userKubeconfigs.set(key, k);
+    },
     setKubernetesVersions: (v) => {
       kubernetesVersions = v;
     },
