@@ -8,6 +8,11 @@
  *   (paged like Azure after setQueryPageSize: properties.nextLink with a $skiptoken, POSTed with the same body)
  * - POST /subscriptions/{id}/providers/Microsoft.CostManagement/forecast  columns Cost, UsageDate, CostStatus, Currency
  * - GET/PUT /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}
+ *   A PUT of a cluster that does not exist creates it, long-running (ManagedClusters_CreateOrUpdate: 201 with the
+ *   cluster in provisioningState Creating, Azure-AsyncOperation and Location; Succeeded when the operation
+ *   completes); a PUT of an existing one reconciles it at once (200).
+ * - POST .../managedClusters/{name}/listClusterUserCredential   a base64 kubeconfig (setUserKubeconfig: e.g. the
+ *   sandbox kube-apiserver's)
  * - DELETE  .../managedClusters/{name}: long-running as AKS answers it (ManagedClusters_Delete: 202 with
  *   Azure-AsyncOperation and Location, 204 when the cluster does not exist); the status monitor
  *   .../providers/Microsoft.ContainerService/locations/{location}/operations/{id} says InProgress, then Succeeded,
@@ -20,6 +25,11 @@
  * errors are {"error": {"code", "message"}}, a missing cluster is 404 ResourceNotFound, and a Disabled subscription
  * answers every write (PUT/PATCH/POST other than cost reads) with 409 ReadOnlyDisabledSubscription while GET and
  * DELETE keep working. Faults can be injected: 429 with Retry-After, 5xx, or a malformed body.
+ *
+ * Every request and response is checked against the Azure REST API definitions (contract.ts, copies in ./openapi):
+ * a violation is listed in `violations` with its operation id and fails the test it happened in (the afterEach at
+ * the end of this file). Only a deliberately malformed injected body (Fault.rawBody) is exempt. More routes plug in
+ * as route modules (routes.ts) and get the same checks.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
