@@ -8,6 +8,7 @@ import { restoreTargets } from './handlers/restore-targets.js';
 import { lockBreakHandler, lockBreakPlan, lockShowHandler } from './handlers/lock.js';
 import { runsHandler } from './handlers/runs.js';
 import { scheduleHandler } from './handlers/schedule.js';
+import { snapshotHandlers } from './handlers/snapshot.js';
 import { statusHandler } from './handlers/status.js';
 import type { CommandSpec } from './types.js';
 import type { ClientNeed } from '../clients/requirements.js';
@@ -42,7 +43,8 @@ export interface RegistryOptions {
  */
 export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] {
   const backup = backupHandlers(o.backup ?? backupRuntimeFactory());
-  const restore = restoreTargets({ mongo: { handler: backup.restore, plan: backup.restorePlan } });
+  const snapshots = snapshotHandlers();
+  const restore = restoreTargets({ mongo: { handler: backup.restore, plan: backup.restorePlan }, volumes: snapshots.restoreVolumes });
   const recommendations = costRecommendHandlers(o.recommend ?? recommendRuntimeFactory());
   return [
     {
@@ -127,7 +129,8 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: false,
       environment: 'required',
-      unavailable: 'disk snapshots arrive with the lifecycle work',
+      requires: ['arm', 'kube'],
+      handler: snapshots.snapshot,
     },
     {
       name: 'teardown',
