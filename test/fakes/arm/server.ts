@@ -24,6 +24,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { fakeComputeRoute } from './compute.js';
 import { createFakeInventory, type FakeInventory } from './inventory.js';
 import { makeSelfSignedCert } from './tls.js';
 
@@ -506,7 +507,7 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
       if (sub && ['PUT', 'PATCH', 'POST'].includes(method) && !isCostRead && subscriptions.get(sub.toLowerCase())?.state === 'Disabled') {
         throw disabled(sub);
       }
-      const inv = await inventory.route(method, url.pathname, url.searchParams, entry.body);
+      const inv = (await fakeComputeRoute(inventory.state, { baseUrl: () => baseUrl, subscriptionExists: (id) => subscriptions.has(id.toLowerCase()), now })(method, url.pathname, url.searchParams, entry.body)) ?? (await inventory.route(method, url.pathname, url.searchParams, entry.body));
       if (inv) {
         entry.status = inv.status;
         send(res, inv.status, inv.json === undefined ? '' : JSON.stringify(inv.json), inv.headers);
