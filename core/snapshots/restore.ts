@@ -162,7 +162,7 @@ export const restoreVolumesAction: Action<RestoreVolumesInput> = {
       const sku = restoredSku(p.snapshot.tags[TAG.diskSku], where.zrs);
       const fail = (err: unknown, signal: AbortSignal) => {
         if (signal.aborted || (isAppError(err) && err.code === 'AKS_RESTORE_VOLUME_CONFLICT')) return err;
-        const reason = isAppError(err) ? `${err.code}: ${err.message}` : `the Kubernetes API answered ${(err as { code?: number }).code ?? 'with an error'}`;
+        const reason = isAppError(err) ? `${err.code}: ${err.message.replace(/\.+$/, '')}` : `the Kubernetes API answered ${(err as { code?: number }).code ?? 'with an error'}`;
         return new AppError('AKS_RESTORE_VOLUME_FAILED', { claim: label, snapshot: p.snapshot.name, reason }, { cause: err });
       };
       steps.push({

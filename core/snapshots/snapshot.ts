@@ -86,7 +86,7 @@ export const snapshotAction: Action<SnapshotInput> = {
           return { snapshotId: s.id, name: s.name, namespace: volume.namespace, claim: volume.claim, disk: volume.diskId };
         } catch (err) {
           if (ctx.signal.aborted) throw err;
-          const reason = isAppError(err) ? `${err.code}: ${err.message}` : 'an unexpected error; see the bot log';
+          const reason = isAppError(err) ? `${err.code}: ${err.message.replace(/\.+$/, '')}` : 'an unexpected error; see the bot log';
           throw new AppError('AKS_SNAPSHOT_FAILED', { disk: volume.diskId, claim: `${volume.namespace}/${volume.claim}`, reason }, { cause: err });
         }
       },

@@ -203,6 +203,19 @@ export function createDiskSnapshots(deps: DiskSnapshotsDeps): DiskSnapshots {
   };
 
   /**
+   * Waits for an operation. One that ends Failed comes back from core-lro as a plain Error whose text carries Azure's
+   * error code and message (no status, no code field); that text is shown as it is, nothing is decided on it.
+   */
+  async function waitFor(poller: Poller<unknown>, operation: string, o: LroOptions | undefined): Promise<void> {
+    try {
+      await poller.pollUntilDone(withSignal(o));
+    } catch (err) {
+      if (o?.signal?.aborted || statusOf(err) !== undefined || !(err instanceof Error) || err instanceof TypeError || err instanceof SyntaxError) throw err;
+      throw new AppError('AKS_AZURE_REQUEST_FAILED', { operation, status: '200, operation Failed', azureCode: err.message.replace(/^The long-running operation has failed\.?\s*/, '') || 'no error code' }, { cause: err });
+    }
+  }
+
+  /**
    * The shared ensure: resume the recorded operation; else take what exists and Succeeded; wait out one that is
    * still being created by an attempt that died before it recorded its operation; else PUT once, record, wait.
    */
@@ -221,7 +234,7 @@ export function createDiskSnapshots(deps: DiskSnapshotsDeps): DiskSnapshots {
         if (slot.recorded) {
           log.info({ environment, resource: what, operation: slot.recorded.url }, 'resuming the operation an interrupted run started');
           try {
-            await restore(slot.recorded.state).pollUntilDone(withSignal(o));
+            await waitFor(restore(slot.recorded.state), operation, o);
           } catch (err) {
             // ARM forgets finished operations after a while: a monitor that is gone says nothing, so read the resource.
             if (statusOf(err) !== 404) throw err;
@@ -244,7 +257,7 @@ export function createDiskSnapshots(deps: DiskSnapshotsDeps): DiskSnapshots {
           const url = operationUrlOf(state);
           if (url) await slot.record({ url, state });
         }
-        await poller.pollUntilDone(withSignal(o));
+        await waitFor(poller, operation, o);
         const done = await read();
         if (!done) throw new AppError('AKS_AZURE_RESPONSE_INVALID', { operation, issues: `${what} is not there after its operation succeeded` });
         if (done.provisioningState?.toLowerCase() !== 'succeeded') {

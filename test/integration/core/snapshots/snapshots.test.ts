@@ -271,6 +271,7 @@ describe('snapshot', () => {
     expect(r).toMatchObject({ ok: false, code: 'AKS_SNAPSHOT_FAILED' });
     expect(r.text).toContain(`${NS}/${UPLOADS}`);
     expect(r.text).toContain(UPLOADS_DISK);
+    expect(r.text).toContain('InternalDiskManagementError');
     expect(compute.operations.map((o) => o.resource.split('/').pop()!.startsWith(CLAIM) || o.resource.split('/').pop()!.startsWith(UPLOADS))).toEqual([true, true]);
     expect(compute.operations.filter((o) => o.done && !o.failWith)).toHaveLength(1);
     const run = (await deps.store.listRuns({ limit: 1 }))[0]!;
