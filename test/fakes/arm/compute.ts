@@ -9,15 +9,21 @@
  *          {location, zones?, sku, properties: {creationData: {createOption: Copy, sourceResourceId: <snapshot id>}}}
  * - GET    .../disks/{name}
  *
- * Creates are long-running the way Compute answers them: 202 Accepted with Azure-AsyncOperation (the status
+ * Creates are long-running the way Compute answers them: 202 Accepted (the resource as it is being created) with
+ * Azure-AsyncOperation (the status
  * monitor .../locations/{loc}/DiskOperations/{id}: InProgress, then Succeeded or Failed with an error) and Location
  * (the same with monitor=true). The resource shows provisioningState Creating meanwhile and Succeeded (or Failed)
  * when the operation completes; the SDK then reads the resource itself (final state of a PUT: the request URL).
  * Refusals as Azure words them: a missing source is 404 ResourceNotFound in the body's words, an incremental
  * snapshot in another region than its disk or an unknown createOption or SKU is 400 InvalidParameter. It shares
  * its disks and snapshots with the inventory (inventory.ts), so subscription lists and deletes see them too.
+ *
+ * Its operations are its own rather than the server's shared long-running helper: tests hold one operation
+ * InProgress while another completes (a run dying between two steps) and make one end Failed with Azure's error,
+ * which the shared helper does not offer. Registered through routes.ts; tests reach it with fakeCompute(arm).
  */
 import type { FakeDisk, FakeInventory, FakeSnapshot, InventoryResponse } from './inventory.js';
+import { registerRoutes } from './routes.js';
 
 export interface FakeComputeContext {
   readonly baseUrl: () => string;
@@ -25,30 +31,9 @@ export interface FakeComputeContext {
   readonly now: () => Date;
 }
 
-type Route = (method: string, path: string, search: URLSearchParams, body: unknown) => Promise<InventoryResponse | undefined>;
-
-/** One fake compute per fake ARM, found through the inventory the two share. */
-const instances = new WeakMap<FakeInventory, { state: FakeCompute; route: Route; context: FakeComputeContext & { pageSize?: number } }>();
-
-/**
- * The route the fake ARM's server consults before its inventory (it answers only what is its own and returns
- * undefined for the rest). Built on first use for that server's inventory.
- */
-export function fakeComputeRoute(inventory: FakeInventory, ctx: FakeComputeContext): Route {
-  let c = instances.get(inventory);
-  if (!c) instances.set(inventory, (c = createFakeCompute({ inventory, ...ctx })));
-  else Object.assign(c.context, ctx); // made by fakeCompute() before the server's first request
-  return c.route;
-}
-
-/** The snapshot and disk state of a fake ARM, for tests. */
-export function fakeCompute(arm: { readonly inventory: FakeInventory; readonly url: string }): FakeCompute {
-  const c = instances.get(arm.inventory);
-  if (c) return c.state;
-  // before its first request: built with the server's address; the subscription check is the server's own
-  const made = createFakeCompute({ inventory: arm.inventory, baseUrl: () => arm.url, subscriptionExists: () => true, now: () => new Date() });
-  instances.set(arm.inventory, made);
-  return made.state;
+/** The snapshot and disk state of a fake ARM, for tests (the state of the route module "compute"). */
+export function fakeCompute(arm: { module<T>(name: string): T }): FakeCompute {
+  return arm.module<FakeCompute>('compute');
 }
 
 const COMPUTE_API = '2025-01-02';
@@ -96,9 +81,8 @@ interface Extras {
 
 const err = (status: number, code: string, message: string): InventoryResponse => ({ status, json: { error: { code, message } } });
 
-export function createFakeCompute(init: FakeComputeContext & { inventory: FakeInventory; pageSize?: number }) {
-  const inv = init.inventory;
-  const opts: FakeComputeContext & { pageSize?: number } = { baseUrl: init.baseUrl, subscriptionExists: init.subscriptionExists, now: init.now, ...(init.pageSize ? { pageSize: init.pageSize } : {}) };
+export function createFakeCompute(opts: FakeComputeContext & { inventory: FakeInventory; pageSize?: number }) {
+  const inv = opts.inventory;
   const extras = new Map<string, Extras>();
   const ops = new Map<string, FakeComputeOperation & { complete: (ok: boolean) => void; started: string }>();
   const operations: FakeComputeOperation[] = [];
@@ -162,8 +146,8 @@ export function createFakeCompute(init: FakeComputeContext & { inventory: FakeIn
     };
   }
 
-  /** 202 Accepted with the status monitor and the Location DiskRP hands out. */
-  function accepted(kind: FakeComputeOperation['kind'], sub: string, resource: string, name: string, location: string, complete: (ok: boolean) => void): InventoryResponse {
+  /** 202 Accepted with the resource as it is being created (DiskRP defines the 202's body), the status monitor and the Location. */
+  function accepted(kind: FakeComputeOperation['kind'], sub: string, resource: string, name: string, location: string, complete: (ok: boolean) => void, json: unknown): InventoryResponse {
     const id = crypto.randomUUID();
     const base = `${opts.baseUrl()}/subscriptions/${sub}/providers/Microsoft.Compute/locations/${location.toLowerCase()}/DiskOperations/${id}`;
     const fail = failures.find((f) => f.times > 0 && f.match.test(name));
@@ -171,7 +155,7 @@ export function createFakeCompute(init: FakeComputeContext & { inventory: FakeIn
     const op = { id, kind, resource, statusUrl: `${base}?p=${id}&api-version=${COMPUTE_API}`, pollsLeft: polls, polls: 0, done: false, failWith: fail?.error, complete, started: opts.now().toISOString() };
     ops.set(id, op);
     operations.push(op);
-    return { status: 202, headers: { 'azure-asyncoperation': op.statusUrl, location: `${base}?p=${id}&monitor=true&api-version=${COMPUTE_API}`, 'retry-after': '0' } };
+    return { status: 202, json, headers: { 'azure-asyncoperation': op.statusUrl, location: `${base}?p=${id}&monitor=true&api-version=${COMPUTE_API}`, 'retry-after': '0' } };
   }
 
   function poll(id: string, monitor: boolean): InventoryResponse {
@@ -227,7 +211,7 @@ export function createFakeCompute(init: FakeComputeContext & { inventory: FakeIn
     });
     return accepted('snapshot', sub, k, name, body.location, (ok) => {
       x.provisioningState = ok ? 'Succeeded' : 'Failed';
-    });
+    }, snapshotJson(sub, inv.snapshot(sub, rg, name)!));
   }
 
   function putDisk(sub: string, rg: string, name: string, body: Body): InventoryResponse {
@@ -251,7 +235,7 @@ export function createFakeCompute(init: FakeComputeContext & { inventory: FakeIn
     inv.setDisk(sub, { name, resourceGroup: rg, location: body.location, sku: sku as FakeDisk['sku'], sizeGb: snap.sizeGb, state: 'Unattached', timeCreated: opts.now().toISOString(), tags: (body.tags ?? {}) as Record<string, string> });
     return accepted('disk', sub, k, name, body.location, (ok) => {
       x.provisioningState = ok ? 'Succeeded' : 'Failed';
-    });
+    }, diskJson(sub, inv.disk(sub, rg, name)!));
   }
 
   async function route(method: string, path: string, search: URLSearchParams, body: unknown): Promise<InventoryResponse | undefined> {
@@ -329,5 +313,15 @@ export function createFakeCompute(init: FakeComputeContext & { inventory: FakeIn
       polls = 1;
     },
   };
-  return { state, route, context: opts };
+  return { state, route };
 }
+
+// Consulted before the fake's built-in routes (routes.ts): it answers its own creates, reads and operations, and
+// leaves DELETE and PATCH to the inventory.
+registerRoutes({
+  name: 'compute',
+  create: (ctx) => {
+    const c = createFakeCompute({ inventory: ctx.inventory, baseUrl: () => ctx.baseUrl(), subscriptionExists: (id) => ctx.subscriptionExists(id), now: () => ctx.now() });
+    return { route: (req) => c.route(req.method, req.path, req.search, req.body), state: c.state };
+  },
+});

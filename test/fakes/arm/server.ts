@@ -24,9 +24,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { fakeComputeRoute } from './compute.js';
 import { createFakeInventory, type FakeInventory } from './inventory.js';
+import { registeredRouteModules, type ArmRequest, type ArmResponse, type ArmRoute, type LongRunningStart } from './routes.js';
 import { makeSelfSignedCert } from './tls.js';
+// Route modules of their own files register here, one import line each (see routes.ts for how a module registers).
+import './compute.js';
 
 export interface FakeSubscription {
   state: 'Enabled' | 'Warned' | 'PastDue' | 'Disabled' | 'Deleted';
@@ -99,10 +101,10 @@ export interface RequestLogEntry {
   body: unknown;
 }
 
-/** A managed-cluster operation the fake accepted (202), for tests that check what was started and polled. */
+/** A managed-cluster operation the fake accepted (201/202), for tests that check what was started and polled. */
 export interface FakeClusterOperation {
   readonly id: string;
-  readonly method: 'DELETE';
+  readonly method: 'PUT' | 'DELETE' | 'POST';
   readonly cluster: string;
   /** The Azure-AsyncOperation URL handed out with the 202. */
   readonly statusUrl: string;
@@ -111,6 +113,20 @@ export interface FakeClusterOperation {
   /** How many times the status monitor or the result URL was read. */
   polls: number;
   done: boolean;
+}
+
+/** Any long-running operation the fake started (cluster ones are also listed in FakeArm.clusterOperations). */
+interface LongRunningRecord {
+  readonly id: string;
+  readonly start: LongRunningStart;
+  readonly statusUrl: string;
+  readonly resultUrl: string;
+  readonly started: string;
+  pollsLeft: number;
+  polls: number;
+  done: boolean;
+  /** The cluster view of it, when it is a managed-cluster operation. */
+  readonly cluster?: FakeClusterOperation;
 }
 
 export interface FakeArm {
@@ -135,6 +151,8 @@ export interface FakeArm {
   setQueryPageSize(rows: number | undefined): void;
   /** Disks, snapshots, public IPs and VM SKUs (compute and network endpoints, see inventory.ts). */
   readonly inventory: FakeInventory;
+  /** The state a registered route module exposes (see routes.ts), by the module's name. */
+  module<T>(name: string): T;
   inject(fault: Fault): void;
   clearFaults(): void;
   close(): Promise<void>;
@@ -232,6 +250,69 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
   let queryPageSize: number | undefined;
   let baseUrl = '';
   const inventory = createFakeInventory({ baseUrl: () => baseUrl, subscriptionExists: (id) => subscriptions.has(id.toLowerCase()), now });
+  const operations = new Map<string, LongRunningRecord>();
+
+  /**
+   * A long-running operation as ARM answers it: 201/202 with Azure-AsyncOperation (the status monitor, InProgress
+   * then Succeeded) and Location (202 while it runs, then the final resource or 204). The change lands when the
+   * status monitor or the Location is read after the configured number of InProgress answers.
+   */
+  function longRunning(start: LongRunningStart): ArmResponse {
+    const id = crypto.randomUUID();
+    const base = `${baseUrl}/subscriptions/${start.subscriptionId}/providers/${start.provider}/locations/${start.location.toLowerCase()}`;
+    // Compute's disk operations have one monitor path for both (Location adds monitor=true), as the DiskRP answers.
+    const compute = start.provider.toLowerCase() === 'microsoft.compute';
+    const statusUrl = `${base}/${compute ? 'DiskOperations' : 'operations'}/${id}?api-version=${start.apiVersion}`;
+    const resultUrl = compute ? `${base}/DiskOperations/${id}?monitor=true&api-version=${start.apiVersion}` : `${base}/operationresults/${id}?api-version=${start.apiVersion}`;
+    const cluster: FakeClusterOperation | undefined = start.describe
+      ? { id, method: start.describe.method, cluster: start.describe.cluster, statusUrl, pollsLeft: clusterOperationPolls, polls: 0, done: false }
+      : undefined;
+    const rec: LongRunningRecord = { id, start, statusUrl, resultUrl, started: now().toISOString(), pollsLeft: clusterOperationPolls, polls: 0, done: false, cluster };
+    operations.set(id, rec);
+    if (cluster) clusterOperations.push(cluster);
+    return {
+      status: start.status,
+      json: start.json,
+      headers: { 'azure-asyncoperation': statusUrl, location: resultUrl, 'retry-after': '0' },
+    };
+  }
+
+  /** One poll of an operation; the change lands when it completes. The cluster view (if any) follows. */
+  function advance(rec: LongRunningRecord): boolean {
+    rec.polls += 1;
+    if (!rec.done) {
+      // The cluster view's pollsLeft is what tests change (Infinity: until released), so it leads when present.
+      const left = rec.cluster ? rec.cluster.pollsLeft : rec.pollsLeft;
+      if (left > 0) {
+        rec.pollsLeft = left - 1;
+        if (rec.cluster) rec.cluster.pollsLeft = left - 1;
+      } else {
+        rec.start.complete();
+        rec.done = true;
+      }
+    }
+    if (rec.cluster) {
+      rec.cluster.polls = rec.polls;
+      rec.cluster.done = rec.done;
+    }
+    return rec.done;
+  }
+
+  function operationAnswer(rec: LongRunningRecord, kind: 'status' | 'result'): ArmResponse {
+    const done = advance(rec);
+    if (kind === 'result') {
+      if (!done) return { status: 202, headers: { location: rec.resultUrl, 'retry-after': '0' } };
+      const body = rec.start.result?.();
+      return body === undefined ? { status: 204 } : { status: 200, json: body };
+    }
+    return {
+      status: 200,
+      json: { id: rec.statusUrl.split('?')[0]!.slice(baseUrl.length), name: rec.id, status: done ? 'Succeeded' : 'InProgress', startTime: rec.started, ...(done ? { endTime: now().toISOString() } : {}) },
+    };
+  }
+
+  const modules = new Map<string, unknown>();
+  const moduleRoutes: ArmRoute[] = [];
 
   function subscription(id: string): FakeSubscription {
     const s = subscriptions.get(id.toLowerCase());
@@ -345,20 +426,7 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     };
   }
 
-  /** One poll of a managed-cluster operation; the deletion lands when it completes. */
-  function advanceClusterOperation(op: FakeClusterOperation): boolean {
-    op.polls += 1;
-    if (!op.done) {
-      if (op.pollsLeft > 0) op.pollsLeft -= 1;
-      else {
-        clusters.delete(op.cluster);
-        op.done = true;
-      }
-    }
-    return op.done;
-  }
-
-  async function route(method: string, path: string, body: unknown, search = new URLSearchParams()): Promise<{ status: number; json: unknown; headers?: Record<string, string> }> {
+  async function route(method: string, path: string, body: unknown, search = new URLSearchParams()): Promise<ArmResponse> {
     const lower = path.toLowerCase();
     let m = /^\/subscriptions\/([^/]+)$/.exec(lower);
     if (m && method === 'GET') {
@@ -401,11 +469,9 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     m = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.containerservice\/locations\/([^/]+)\/(operations|operationresults)\/([^/]+)$/.exec(lower);
     if (m && method === 'GET') {
       subscription(m[1] as string);
-      const op = clusterOperations.find((o) => o.id === m![4]);
-      if (!op) throw new ArmError(404, 'NotFound', `The operation '${String(m[4])}' was not found.`);
-      const done = advanceClusterOperation(op);
-      if (m[3] === 'operationresults') return done ? { status: 204, json: undefined } : { status: 202, json: undefined, headers: { location: op.statusUrl.replace('/operations/', '/operationresults/') } };
-      return { status: 200, json: { id: op.statusUrl.split('?')[0]!.slice(baseUrl.length), name: op.id, status: done ? 'Succeeded' : 'InProgress', startTime: now().toISOString(), ...(done ? { endTime: now().toISOString() } : {}) } };
+      const rec = operations.get(m[4] as string);
+      if (!rec) throw new ArmError(404, 'NotFound', `The operation '${String(m[4])}' was not found.`);
+      return operationAnswer(rec, m[3] === 'operationresults' ? 'result' : 'status');
     }
     m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerservice\/managedclusters\/([^/]+)$/.exec(lower);
     if (m) {
@@ -434,16 +500,15 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
         const c = clusters.get(key);
         if (!c) return { status: 204, json: undefined };
         c.provisioningState = 'Deleting';
-        const opId = crypto.randomUUID();
-        const base = `${baseUrl}/subscriptions/${id}/providers/Microsoft.ContainerService/locations/${c.location.toLowerCase()}`;
-        const apiVersion = search.get('api-version') ?? '';
-        const op: FakeClusterOperation = { id: opId, method: 'DELETE', cluster: key, statusUrl: `${base}/operations/${opId}?api-version=${apiVersion}`, pollsLeft: clusterOperationPolls, polls: 0, done: false };
-        clusterOperations.push(op);
-        return {
+        return longRunning({
+          subscriptionId: id,
+          provider: 'Microsoft.ContainerService',
+          location: c.location,
+          apiVersion: search.get('api-version') ?? '',
           status: 202,
-          json: undefined,
-          headers: { 'azure-asyncoperation': op.statusUrl, location: `${base}/operationresults/${opId}?api-version=${apiVersion}`, 'retry-after': '0' },
-        };
+          complete: () => clusters.delete(key),
+          describe: { method: 'DELETE', cluster: key },
+        });
       }
     }
     m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerservice\/managedclusters\/([^/]+)\/agentpools$/.exec(lower);
@@ -507,7 +572,25 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
       if (sub && ['PUT', 'PATCH', 'POST'].includes(method) && !isCostRead && subscriptions.get(sub.toLowerCase())?.state === 'Disabled') {
         throw disabled(sub);
       }
-      const inv = (await fakeComputeRoute(inventory.state, { baseUrl: () => baseUrl, subscriptionExists: (id) => subscriptions.has(id.toLowerCase()), now })(method, url.pathname, url.searchParams, entry.body)) ?? (await inventory.route(method, url.pathname, url.searchParams, entry.body));
+      const request: ArmRequest = { method, path: url.pathname, lower: url.pathname.toLowerCase(), search: url.searchParams, body: entry.body };
+      for (const r of moduleRoutes) {
+        const out = await r(request);
+        if (out) {
+          entry.status = out.status;
+          send(res, out.status, out.json === undefined ? '' : JSON.stringify(out.json), out.headers);
+          return;
+        }
+      }
+      // A Compute operation started through the context (a route module's) is polled on Compute's monitor path.
+      const computeOp = /^\/subscriptions\/[^/]+\/providers\/microsoft\.compute\/locations\/[^/]+\/diskoperations\/([^/]+)$/.exec(request.lower);
+      const rec = computeOp && method === 'GET' ? operations.get(computeOp[1] as string) : undefined;
+      if (rec) {
+        const out = operationAnswer(rec, url.searchParams.get('monitor') === 'true' ? 'result' : 'status');
+        entry.status = out.status;
+        send(res, out.status, out.json === undefined ? '' : JSON.stringify(out.json), out.headers);
+        return;
+      }
+      const inv = await inventory.route(method, url.pathname, url.searchParams, entry.body);
       if (inv) {
         entry.status = inv.status;
         send(res, inv.status, inv.json === undefined ? '' : JSON.stringify(inv.json), inv.headers);
@@ -529,6 +612,11 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   baseUrl = `https://127.0.0.1:${port}`;
+  for (const mod of registeredRouteModules()) {
+    const made = mod.create({ baseUrl: () => baseUrl, now, subscriptionExists: (id) => subscriptions.has(id.toLowerCase()), inventory: inventory.state, longRunning });
+    moduleRoutes.push(made.route);
+    modules.set(mod.name, made.state);
+  }
 
   return {
     url: `https://127.0.0.1:${port}`,
@@ -557,6 +645,10 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
       queryPageSize = n;
     },
     inventory: inventory.state,
+    module: <T>(name: string) => {
+      if (!modules.has(name)) throw new Error(`no fake ARM route module named ${name} is registered`);
+      return modules.get(name) as T;
+    },
     requests,
     inject: (f) => faults.push({ ...f }),
     clearFaults: () => {
