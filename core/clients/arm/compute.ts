@@ -81,9 +81,37 @@ export interface DiskSnapshotsDeps {
   readonly pollIntervalMs?: number;
 }
 
-/** The Compute client with the bot's options; its pipeline retries a 429 after Retry-After, at most retry.maxRetries times. */
-export function createComputeClient(opts: ArmClientOptions): ComputeManagementClient {
-  return new ComputeManagementClient(opts.credential, opts.subscriptionId, armClientOptions(opts));
+/** The longest throttling wait honoured: Azure's snapshot limit is counted per 5 minutes (docs/snapshots.md). */
+export const MAX_RETRY_AFTER_SECONDS = 300;
+
+/**
+ * The Compute client with the bot's options. Its pipeline retries a 429 after the Retry-After Azure sends, at most
+ * retry.maxRetries times; a policy next to the wire caps each wait at maxRetryAfterSeconds, so a throttled run
+ * waits a bounded time in all, not whatever a header says.
+ */
+export function createComputeClient(opts: ArmClientOptions, maxRetryAfterSeconds = MAX_RETRY_AFTER_SECONDS): ComputeManagementClient {
+  const client = new ComputeManagementClient(opts.credential, opts.subscriptionId, armClientOptions(opts));
+  client.pipeline.addPolicy(
+    {
+      name: 'aks-bot-retry-after-cap',
+      async sendRequest(request, next) {
+        const response = await next(request);
+        if (response.status !== 429) return response;
+        const seconds = Number(response.headers.get('retry-after'));
+        const ms = Number(response.headers.get('retry-after-ms') ?? response.headers.get('x-ms-retry-after-ms'));
+        const date = Date.parse(response.headers.get('retry-after') ?? '');
+        const wait = Number.isFinite(ms) && ms > 0 ? ms / 1000 : Number.isFinite(seconds) ? seconds : Number.isFinite(date) ? (date - Date.now()) / 1000 : 0;
+        if (wait > maxRetryAfterSeconds) {
+          response.headers.delete('retry-after-ms');
+          response.headers.delete('x-ms-retry-after-ms');
+          response.headers.set('retry-after', String(maxRetryAfterSeconds));
+        }
+        return response;
+      },
+    },
+    { afterPhase: 'Retry' },
+  );
+  return client;
 }
 
 const tags = z.record(z.string(), z.string()).nullish();
