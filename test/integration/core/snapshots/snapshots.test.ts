@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, KubeConfig, type V1PersistentVolume } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1PersistentVolume } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClients, type Clients } from '../../../../core/clients/index.js';
 import { execute } from '../../../../core/commands/dispatch.js';
@@ -44,6 +44,7 @@ const UPLOADS_DISK = `pvc-uploads-${suffix}`;
 
 let arm: FakeArm;
 let core: CoreV1Api;
+let apps: AppsV1Api;
 let tmp: string;
 let config: Config;
 let clients: Clients;
@@ -87,6 +88,7 @@ beforeAll(async () => {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   core = kc.makeApiClient(CoreV1Api);
+  apps = kc.makeApiClient(AppsV1Api);
   for (const ns of [NS, NS_BAD, NS_GONE]) await core.createNamespace({ body: { metadata: { name: ns } } });
   // the chart's MongoDB claim on a CSI disk, and a second claim in the older in-tree azureDisk form
   await claimedVolume(NS, CLAIM, `pv-mongo-${suffix}`, { csi: { driver: 'disk.csi.azure.com', volumeHandle: diskId(MC, MONGO_DISK), fsType: 'ext4' } });
@@ -384,6 +386,28 @@ describe('restore volumes', () => {
       const source = compute.diskExtras(SUB, DURABLE, diskName)!.sourceResourceId;
       expect(arm.inventory.snapshot(SUB, DURABLE, source.split('/').pop()!)?.tags?.[TAG.claim]).toBe(claim);
     }
+    // the chart's StatefulSet, installed now, adopts the restored claim instead of provisioning its own
+    const restored = await core.readNamespacedPersistentVolumeClaim({ name: CLAIM, namespace: NS });
+    await apps.createNamespacedStatefulSet({
+      namespace: NS,
+      body: {
+        metadata: { name: `${RELEASE}-mongodb` },
+        spec: {
+          serviceName: `${RELEASE}-mongodb-headless`,
+          replicas: 1,
+          selector: { matchLabels: { app: 'mongodb' } },
+          template: { metadata: { labels: { app: 'mongodb' } }, spec: { containers: [{ name: 'mongodb', image: 'registry.invalid/mongodb:6', volumeMounts: [{ name: 'datadir', mountPath: '/bitnami/mongodb' }] }] } },
+          volumeClaimTemplates: [{ metadata: { name: 'datadir' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '8Gi' } } } }],
+        },
+      },
+    });
+    const pod = await until('the StatefulSet pod', () => core.readNamespacedPod({ name: `${RELEASE}-mongodb-0`, namespace: NS }));
+    expect(pod.spec!.volumes!.find((v) => v.name === 'datadir')?.persistentVolumeClaim?.claimName).toBe(CLAIM);
+    const after = await core.readNamespacedPersistentVolumeClaim({ name: CLAIM, namespace: NS });
+    expect(after.metadata!.uid).toBe(restored.metadata!.uid);
+    expect(after.spec!.volumeName).toBe(restored.spec!.volumeName);
+    expect((await core.listNamespacedPersistentVolumeClaim({ namespace: NS })).items.map((c) => c.metadata!.name).sort()).toEqual([CLAIM, UPLOADS].sort());
+
     // repeated: everything is there, nothing is made twice
     const again = await execute(`restore volumes --env prod --backup ${set}`, cli('alice'), deps);
     const againId = (again.data as { awaitingApproval: { runId: number } }).awaitingApproval.runId;
