@@ -217,13 +217,15 @@ export function createFakeInventory(opts: { baseUrl: () => string; subscriptionE
   }
 
   /** 202 Accepted with both headers, as Compute and Network answer a DELETE or a PATCH that takes a while. */
-  function accepted(sub: string, location: string, provider: Operation['provider'], complete: () => void, result: () => unknown): InventoryResponse {
+  function accepted(sub: string, location: string, provider: Operation['provider'], complete: () => void, result: () => unknown, json?: unknown): InventoryResponse {
     const id = crypto.randomUUID();
     ops.set(id, { provider, pollsLeft: lroPolls, done: false, complete, result, started: opts.now().toISOString() });
     const base = `${opts.baseUrl()}/subscriptions/${sub}/providers/Microsoft.${provider}/locations/${location}`;
     const [status, results, api] = provider === 'Compute' ? ['DiskOperations', 'DiskOperations', COMPUTE_API] : ['operations', 'operationResults', NETWORK_API];
     return {
       status: 202,
+      // Disks_Update documents its 202 with the disk as it is while the change runs; DELETEs have no body.
+      ...(json === undefined ? {} : { json }),
       headers: {
         'azure-asyncoperation': `${base}/${status}/${id}?api-version=${api}`,
         location: `${base}/${results}/${id}?${provider === 'Compute' ? 'monitor=true&' : ''}api-version=${api}`,
@@ -318,7 +320,7 @@ export function createFakeInventory(opts: { baseUrl: () => string; subscriptionE
         }
         return accepted(sub, d.location, 'Compute', () => {
           if (skuName) d.sku = skuName as FakeDisk['sku'];
-        }, () => diskJson(sub, d));
+        }, () => diskJson(sub, d), diskJson(sub, d));
       }
     }
     if (type === 'compute/snapshots') {

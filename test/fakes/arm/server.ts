@@ -8,6 +8,11 @@
  *   (paged like Azure after setQueryPageSize: properties.nextLink with a $skiptoken, POSTed with the same body)
  * - POST /subscriptions/{id}/providers/Microsoft.CostManagement/forecast  columns Cost, UsageDate, CostStatus, Currency
  * - GET/PUT /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}
+ *   A PUT of a cluster that does not exist creates it, long-running (ManagedClusters_CreateOrUpdate: 201 with the
+ *   cluster in provisioningState Creating, Azure-AsyncOperation and Location; Succeeded when the operation
+ *   completes); a PUT of an existing one reconciles it at once (200).
+ * - POST .../managedClusters/{name}/listClusterUserCredential   a base64 kubeconfig (setUserKubeconfig: e.g. the
+ *   sandbox kube-apiserver's)
  * - DELETE  .../managedClusters/{name}: long-running as AKS answers it (ManagedClusters_Delete: 202 with
  *   Azure-AsyncOperation and Location, 204 when the cluster does not exist); the status monitor
  *   .../providers/Microsoft.ContainerService/locations/{location}/operations/{id} says InProgress, then Succeeded,
@@ -20,10 +25,17 @@
  * errors are {"error": {"code", "message"}}, a missing cluster is 404 ResourceNotFound, and a Disabled subscription
  * answers every write (PUT/PATCH/POST other than cost reads) with 409 ReadOnlyDisabledSubscription while GET and
  * DELETE keep working. Faults can be injected: 429 with Retry-After, 5xx, or a malformed body.
+ *
+ * Every request and response is checked against the Azure REST API definitions (contract.ts, copies in ./openapi):
+ * a violation is listed in `violations` with its operation id and fails the test it happened in (the afterEach at
+ * the end of this file). Only a deliberately malformed injected body (Fault.rawBody) is exempt. More routes plug in
+ * as route modules (routes.ts) and get the same checks.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
+import { sharedArmContract, type ArmContract } from './contract.js';
 import { createFakeInventory, type FakeInventory } from './inventory.js';
 import { registeredRouteModules, type ArmRequest, type ArmResponse, type ArmRoute, type LongRunningStart } from './routes.js';
 import { makeSelfSignedCert } from './tls.js';
@@ -87,9 +99,20 @@ export interface Fault {
   query?: RegExp;
   status: number;
   retryAfterSeconds?: number;
-  /** Raw body instead of the usual error JSON (for malformed answers). */
+  /**
+   * Raw body instead of the usual error JSON (for malformed answers). Such an answer is deliberately outside the
+   * contract (a test of how the bot survives a broken Azure), so it is not checked; the usual error JSON is.
+   */
   rawBody?: string;
   /** How many requests it hits before it is spent. */
+  times: number;
+}
+
+/** A test-only switch: the next `times` answers to matching requests are changed by `mutate` (and still checked). */
+export interface ResponseDistortion {
+  method?: string;
+  path: RegExp;
+  mutate: (json: unknown) => unknown;
   times: number;
 }
 
@@ -143,6 +166,11 @@ export interface FakeArm {
   setCluster(subscriptionId: string, resourceGroup: string, name: string, c: FakeCluster | undefined): void;
   cluster(subscriptionId: string, resourceGroup: string, name: string): FakeCluster | undefined;
   setKubernetesVersions(versions: FakeKubernetesVersion[]): void;
+  /**
+   * The kubeconfig (YAML) listClusterUserCredential hands out for this cluster, e.g. the sandbox kube-apiserver's;
+   * without it, one pointing at the cluster's Azure FQDN (which resolves nowhere here). Kept across create/delete.
+   */
+  setUserKubeconfig(subscriptionId: string, resourceGroup: string, name: string, kubeconfig: string | undefined): void;
   /** How many status polls a new managed-cluster operation answers InProgress before Succeeded (default 1). */
   setClusterOperationPolls(n: number): void;
   /** Managed-cluster operations accepted so far, oldest first. */
@@ -155,6 +183,13 @@ export interface FakeArm {
   module<T>(name: string): T;
   inject(fault: Fault): void;
   clearFaults(): void;
+  /** Test-only: make the fake answer a wrong shape, to prove the response check (see ResponseDistortion). */
+  distortResponse(d: ResponseDistortion): void;
+  /**
+   * Exchanges that break the Azure REST API definitions ("OperationId: what"), oldest first. After each test, new
+   * ones fail that test (see the afterEach below); a test that provokes one on purpose splices it out.
+   */
+  readonly violations: string[];
   close(): Promise<void>;
 }
 
@@ -168,6 +203,31 @@ class ArmError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The part of a ManagedCluster PUT body the fake reads (the definition checks the whole of it). */
+interface ManagedClusterBody {
+  location?: string;
+  properties?: {
+    kubernetesVersion?: string;
+    agentPoolProfiles?: { name: string; count?: number; vmSize?: string; mode?: 'System' | 'User' }[];
+  };
+}
+
+/** A user kubeconfig as AKS hands it out: the cluster's Azure FQDN, its CA, and a user token. */
+function azureKubeconfig(name: string, location: string): string {
+  const server = `https://${name}-dns.hcp.${location}.azmk8s.io:443`;
+  const user = `clusterUser_${name}`;
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    `clusters:\n- cluster:\n    certificate-authority-data: ${Buffer.from('fake-ca').toString('base64')}\n    server: ${server}\n  name: ${name}`,
+    `contexts:\n- context:\n    cluster: ${name}\n    user: ${user}\n  name: ${name}`,
+    `current-context: ${name}`,
+    'preferences: {}',
+    `users:\n- name: ${user}\n  user:\n    token: ${crypto.randomUUID().replaceAll('-', '')}`,
+    '',
+  ].join('\n');
 }
 
 function day(d: Date): string {
@@ -228,15 +288,16 @@ function queryResult(subscriptionId: string, kind: 'query' | 'forecast', columns
     id: `subscriptions/${subscriptionId}/providers/Microsoft.CostManagement/${kind}/${crypto.randomUUID()}`,
     name: crypto.randomUUID(),
     type: `Microsoft.CostManagement/${kind}`,
-    location: null,
-    sku: null,
-    eTag: null,
-    properties: { nextLink: null, columns, rows },
+    // location, sku, eTag and nextLink are strings in the definition (not x-nullable): absent rather than null.
+    properties: { columns, rows } as { columns: typeof columns; rows: unknown[][]; nextLink?: string },
   };
 }
 
-export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<FakeArm> {
+export async function startFakeArm(opts: { now?: () => Date; contract?: ArmContract } = {}): Promise<FakeArm> {
   const now = opts.now ?? (() => new Date());
+  const contract = opts.contract ?? sharedArmContract();
+  const violations: string[] = [];
+  const distortions: ResponseDistortion[] = [];
   const tls = await makeSelfSignedCert();
   const subscriptions = new Map<string, FakeSubscription>();
   const costs = new Map<string, FakeCostEntry[]>();
@@ -246,6 +307,7 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
   const faults: Fault[] = [];
   let kubernetesVersions = DEFAULT_KUBERNETES_VERSIONS;
   const clusterOperations: FakeClusterOperation[] = [];
+  const userKubeconfigs = new Map<string, string>();
   let clusterOperationPolls = 1;
   let queryPageSize: number | undefined;
   let baseUrl = '';
@@ -422,7 +484,7 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     const next = new URLSearchParams({ 'api-version': search.get('api-version') ?? '', $skiptoken: Buffer.from(String(end)).toString('base64') });
     return {
       ...result,
-      properties: { ...result.properties, rows: all.slice(offset, end), nextLink: (end < all.length ? `${baseUrl}${path}?${next.toString()}` : null) as string | null },
+      properties: { ...result.properties, rows: all.slice(offset, end), ...(end < all.length ? { nextLink: `${baseUrl}${path}?${next.toString()}` } : {}) },
     };
   }
 
@@ -489,7 +551,7 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
         if (s.state !== 'Enabled') throw disabled(id);
         const props = (body as { properties?: { kubernetesVersion?: string } } | undefined)?.properties;
         const c = clusters.get(key);
-        if (!c) throw new ArmError(501, 'NotImplementedInFake', 'The fake ARM only reconciles existing clusters (PUT of the current spec).');
+        if (!c) return createCluster(id, rg, name, key, body as ManagedClusterBody, search.get('api-version') ?? '');
         // A reconcile (PUT of the current spec) brings a Failed cluster back to Succeeded when the subscription works.
         c.provisioningState = 'Succeeded';
         if (props?.kubernetesVersion) c.kubernetesVersion = props.kubernetesVersion;
@@ -510,6 +572,16 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
           describe: { method: 'DELETE', cluster: key },
         });
       }
+    }
+    m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerservice\/managedclusters\/([^/]+)\/listclusterusercredential$/.exec(lower);
+    if (m && method === 'POST') {
+      // ManagedClusters_ListClusterUserCredentials: {kubeconfigs: [{name, value: base64 of the kubeconfig YAML}]}.
+      const [, id, rg, name] = m as unknown as [string, string, string, string];
+      subscription(id);
+      const c = clusters.get(`${id}/${rg}/${name}`);
+      if (!c) throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${rg}' was not found.`);
+      const yaml = userKubeconfigs.get(`${id}/${rg}/${name}`) ?? azureKubeconfig(name, c.location);
+      return { status: 200, json: { kubeconfigs: [{ name: 'clusterUser', value: Buffer.from(yaml, 'utf8').toString('base64') }] } };
     }
     m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerservice\/managedclusters\/([^/]+)\/agentpools$/.exec(lower);
     if (m && method === 'GET') {
@@ -534,6 +606,56 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     throw new ArmError(404, 'NotFoundInFake', `The fake ARM does not serve ${method} ${path}.`);
   }
 
+  /**
+   * ManagedClusters_CreateOrUpdate of a cluster that does not exist: 201 with the cluster in provisioningState
+   * Creating and the status monitor (long-running, final state via Azure-AsyncOperation, then a GET of the
+   * cluster); it turns Succeeded when the operation completes. A Kubernetes version may be a minor (AKS picks its
+   * newest patch) or a patch the region offers; anything else is refused as AKS refuses it.
+   */
+  function createCluster(id: string, rg: string, name: string, key: string, body: ManagedClusterBody, apiVersion: string): ArmResponse {
+    const props = body.properties ?? {};
+    const requested = props.kubernetesVersion;
+    const offered = kubernetesVersions.filter((v) => !v.isPreview);
+    const minor = requested === undefined ? offered[offered.length - 1] : kubernetesVersions.find((v) => v.version === requested || v.patches.includes(requested));
+    if (!minor) {
+      throw new ArmError(400, 'AgentPoolK8sVersionNotSupported', `Version ${String(requested)} is not supported in this region. Please use the kubernetesVersions API to get the list of supported versions.`);
+    }
+    const version = requested !== undefined && minor.patches.includes(requested) ? requested : (minor.patches[minor.patches.length - 1] ?? minor.version);
+    const profiles = props.agentPoolProfiles ?? [];
+    if (profiles.length === 0 || !profiles.some((p) => (p.mode ?? 'System') === 'System')) {
+      throw new ArmError(400, 'InvalidParameter', 'A managed cluster needs at least one agent pool in System mode (properties.agentPoolProfiles).');
+    }
+    const c: FakeCluster = {
+      provisioningState: 'Creating',
+      powerState: 'Running',
+      kubernetesVersion: version,
+      location: String(body.location),
+      agentPools: profiles.map((p) => ({
+        name: p.name,
+        count: p.count ?? 1,
+        vmSize: p.vmSize ?? 'Standard_DS2_v2',
+        mode: p.mode ?? 'System',
+        provisioningState: 'Creating',
+        powerState: 'Running',
+        orchestratorVersion: version,
+      })),
+    };
+    clusters.set(key, c);
+    return longRunning({
+      subscriptionId: id,
+      provider: 'Microsoft.ContainerService',
+      location: c.location,
+      apiVersion,
+      status: 201,
+      json: clusterJson(id, rg, name, c),
+      complete: () => {
+        c.provisioningState = 'Succeeded';
+        for (const p of c.agentPools) p.provisioningState = 'Succeeded';
+      },
+      describe: { method: 'PUT', cluster: key },
+    });
+  }
+
   function disabled(id: string): ArmError {
     return new ArmError(
       409,
@@ -547,6 +669,19 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     res.end(payload);
   }
 
+  /** Every answer but a deliberately malformed one goes through here: checked against the definitions, then sent. */
+  function reply(res: ServerResponse, entry: RequestLogEntry, out: ArmResponse): void {
+    const distortion = distortions.find((d) => d.times > 0 && d.path.test(entry.path) && (!d.method || d.method === entry.method));
+    let json = out.json;
+    if (distortion) {
+      distortion.times -= 1;
+      json = distortion.mutate(json);
+    }
+    entry.status = out.status;
+    violations.push(...contract.checkResponse(entry.method, entry.path, out.status, json));
+    send(res, out.status, json === undefined ? '' : JSON.stringify(json), out.headers);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://fake-arm');
     const method = req.method ?? 'GET';
@@ -554,17 +689,27 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     requests.push(entry);
     try {
       entry.body = await readBody(req);
+      // The request is checked before anything else: a request the definitions do not allow is a violation even
+      // when the fake would refuse it anyway (no token, no api-version).
+      const wrong = contract.checkRequest({ method, path: url.pathname, search: url.searchParams, body: entry.body });
+      violations.push(...wrong);
       if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {
         throw new ArmError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.");
       }
       if (!entry.apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+      // Azure refuses a request its definition does not allow (400) instead of guessing; an unknown path is 404 below.
+      if (wrong.length && contract.resolve(method, url.pathname).kind !== 'unknown') throw new ArmError(400, 'InvalidRequestContent', wrong.join('; '));
       const fault = faults.find((f) => f.times > 0 && f.path.test(url.pathname) && (!f.query || f.query.test(url.search)) && (!f.method || f.method === method));
       if (fault) {
         fault.times -= 1;
-        entry.status = fault.status;
         const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
         const code = fault.status === 429 ? 'TooManyRequests' : 'InternalServerError';
-        send(res, fault.status, fault.rawBody ?? JSON.stringify({ error: { code, message: `Injected ${fault.status}.` } }), headers);
+        if (fault.rawBody !== undefined) {
+          entry.status = fault.status;
+          send(res, fault.status, fault.rawBody, headers);
+          return;
+        }
+        reply(res, entry, { status: fault.status, json: { error: { code, message: `Injected ${fault.status}.` } }, headers });
         return;
       }
       const isCostRead = method === 'POST' && url.pathname.toLowerCase().includes(CM);
@@ -575,34 +720,18 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
       const request: ArmRequest = { method, path: url.pathname, lower: url.pathname.toLowerCase(), search: url.searchParams, body: entry.body };
       for (const r of moduleRoutes) {
         const out = await r(request);
-        if (out) {
-          entry.status = out.status;
-          send(res, out.status, out.json === undefined ? '' : JSON.stringify(out.json), out.headers);
-          return;
-        }
+        if (out) return reply(res, entry, out);
       }
       // A Compute operation started through the context (a route module's) is polled on Compute's monitor path.
       const computeOp = /^\/subscriptions\/[^/]+\/providers\/microsoft\.compute\/locations\/[^/]+\/diskoperations\/([^/]+)$/.exec(request.lower);
       const rec = computeOp && method === 'GET' ? operations.get(computeOp[1] as string) : undefined;
-      if (rec) {
-        const out = operationAnswer(rec, url.searchParams.get('monitor') === 'true' ? 'result' : 'status');
-        entry.status = out.status;
-        send(res, out.status, out.json === undefined ? '' : JSON.stringify(out.json), out.headers);
-        return;
-      }
+      if (rec) return reply(res, entry, operationAnswer(rec, url.searchParams.get('monitor') === 'true' ? 'result' : 'status'));
       const inv = await inventory.route(method, url.pathname, url.searchParams, entry.body);
-      if (inv) {
-        entry.status = inv.status;
-        send(res, inv.status, inv.json === undefined ? '' : JSON.stringify(inv.json), inv.headers);
-        return;
-      }
-      const { status, json, headers } = await route(method, url.pathname, entry.body, url.searchParams);
-      entry.status = status;
-      send(res, status, json === undefined ? '' : JSON.stringify(json), headers);
+      if (inv) return reply(res, entry, inv);
+      reply(res, entry, await route(method, url.pathname, entry.body, url.searchParams));
     } catch (err) {
       const e = err instanceof ArmError ? err : new ArmError(500, 'InternalServerError', (err as Error).message);
-      entry.status = e.status;
-      send(res, e.status, JSON.stringify({ error: { code: e.code, message: e.message } }));
+      reply(res, entry, { status: e.status, json: { error: { code: e.code, message: e.message } } });
     }
   }
 
@@ -618,7 +747,7 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     modules.set(mod.name, made.state);
   }
 
-  return {
+  const fake: FakeArm = {
     url: `https://127.0.0.1:${port}`,
     ca: tls.cert,
     setSubscription: (id, v) => subscriptions.set(id.toLowerCase(), v),
@@ -634,6 +763,11 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
       else clusters.delete(key);
     },
     cluster: (id, rg, name) => clusters.get(`${id}/${rg}/${name}`.toLowerCase()),
+    setUserKubeconfig: (id, rg, name, k) => {
+      const key = `${id}/${rg}/${name}`.toLowerCase();
+      if (k === undefined) userKubeconfigs.delete(key);
+      else userKubeconfigs.set(key, k);
+    },
     setKubernetesVersions: (v) => {
       kubernetesVersions = v;
     },
@@ -651,6 +785,8 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
     },
     requests,
     inject: (f) => faults.push({ ...f }),
+    distortResponse: (d) => distortions.push({ ...d }),
+    violations,
     clearFaults: () => {
       faults.length = 0;
     },
@@ -660,4 +796,29 @@ export async function startFakeArm(opts: { now?: () => Date } = {}): Promise<Fak
         server.close(() => resolve());
       }),
   };
+  live.set(fake, 0);
+  return fake;
+}
+
+/**
+ * Every fake ARM started in this test file, with how many of its violations were already reported. After each test,
+ * violations that appeared since and that the test did not take out itself (a test that provokes one on purpose
+ * splices it from `violations`) fail that test, whether or not the test looks at `violations`: an exchange that
+ * breaks the Azure definitions can never pass silently. The hook registers on the importing test file.
+ */
+const live = new Map<FakeArm, number>();
+afterEach(() => {
+  const fresh = collectFreshViolations();
+  if (fresh.length) throw new Error(`the fake ARM saw exchanges that break the Azure REST API definitions:\n${fresh.join('\n')}`);
+});
+
+/** The violations no check has reported yet, across the live fakes; marks them reported. (The afterEach's work.) */
+export function collectFreshViolations(): string[] {
+  const fresh: string[] = [];
+  for (const [arm, reported] of live) {
+    const from = Math.min(reported, arm.violations.length);
+    fresh.push(...arm.violations.slice(from));
+    live.set(arm, arm.violations.length);
+  }
+  return fresh;
 }
