@@ -10,6 +10,7 @@ import { lockBreakHandler, lockBreakPlan, lockShowHandler } from './handlers/loc
 import { runsHandler } from './handlers/runs.js';
 import { secretsHandlers } from './handlers/secrets.js';
 import { scheduleHandler } from './handlers/schedule.js';
+import { snapshotHandlers } from './handlers/snapshot.js';
 import { statusHandler } from './handlers/status.js';
 import type { CommandSpec } from './types.js';
 import type { ClientNeed } from '../clients/requirements.js';
@@ -53,7 +54,8 @@ export interface RegistryOptions {
 export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] {
   const backup = backupHandlers(o.backup ?? backupRuntimeFactory());
   const clusterState = clusterStateHandlers(o.clusterState ?? clusterStateRuntimeFactory());
-  const restore = restoreTargets({ mongo: { handler: backup.restore, plan: backup.restorePlan }, 'cluster-state': clusterState.restoreTarget });
+  const snapshots = snapshotHandlers();
+  const restore = restoreTargets({ mongo: { handler: backup.restore, plan: backup.restorePlan }, 'cluster-state': clusterState.restoreTarget, volumes: snapshots.restoreVolumes });
   const recommendations = costRecommendHandlers(o.recommend ?? recommendRuntimeFactory());
   const secrets = secretsHandlers(o.secrets);
   return [
@@ -139,7 +141,8 @@ export function createRegistry(o: RegistryOptions = {}): readonly CommandSpec[] 
       role: 'operator',
       destructive: false,
       environment: 'required',
-      unavailable: 'disk snapshots arrive with the lifecycle work',
+      requires: ['arm', 'kube'],
+      handler: snapshots.snapshot,
     },
     {
       name: 'teardown',

@@ -43,6 +43,11 @@ const secretMappingSchema = z.strictObject({
 /** The keys of the chart's MongoDB auth Secret `<release>-mongodb` (docs/secrets.md). */
 export const CHART_MONGODB_SECRET_KEYS = ['mongodb-root-password', 'mongodb-passwords', 'mongodb-metrics-password', 'mongodb-replica-set-key'] as const;
 
+/** AKS names the group it creates for the nodes and their disks MC_<group>_<cluster>_<region>; it dies with the cluster. */
+export function isNodeResourceGroup(group: string): boolean {
+  return /^mc_/i.test(group);
+}
+
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -240,6 +245,28 @@ const environmentSchema = z.strictObject({
       chartMongodb: z.boolean().default(true),
       keyVaultPrefix: z.string().regex(/^[0-9A-Za-z-]{0,100}$/, 'letters, digits and dashes (at most 100)').default(''),
       mappings: z.array(secretMappingSchema).default([]),
+      })
+    .prefault({}),
+  /** Disk snapshots of the cluster's PersistentVolumes (docs/snapshots.md). */
+  snapshots: z
+    .strictObject({
+      /**
+       * Where snapshots (and disks restored from them) are made; default azure.durableResourceGroup. Never the node
+       * resource group (MC_*): deleting the cluster deletes that group and every snapshot in it.
+       */
+      resourceGroup: z
+        .string()
+        .min(1)
+        .refine((g) => !isNodeResourceGroup(g), {
+          error: 'names a node resource group (MC_*), which is deleted with the cluster and every snapshot in it; use the durable resource group',
+        })
+        .optional(),
+      /** Snapshots older than this are deleted after a snapshot run, except those of the newest verified backup set. */
+      retentionDays: z.number().int().min(1).max(3650).default(7),
+      /** Only the volumes claimed in these namespaces; default every PersistentVolume of the cluster. */
+      namespaces: z.array(name).min(1).optional(),
+      /** How often a throttled (429) request is tried again after its Retry-After before the run fails. */
+      throttleRetries: z.number().int().min(0).max(10).default(4),
     })
     .prefault({}),
   teardown: z

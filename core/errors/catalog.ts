@@ -338,6 +338,34 @@ export const errorCatalog = {
     message: 'The Kubernetes API could not {operation} {secret}: {reason}.',
     fix: 'Check that the kubeconfig\'s user may get, create and patch Secrets (and create the namespace) there; a 403 is RBAC, a 404 a missing namespace. A failed read changed nothing; after a failed write, run the command again: keys already in sync are not written twice.',
   },
+  AKS_SNAPSHOT_GROUP_REFUSED: {
+    message: 'Refusing to keep the snapshots of {environment} in {resourceGroup}: it is named like the cluster\'s node resource group (MC_*), which Azure deletes with the cluster and every snapshot in it.',
+    fix: 'Nothing was changed. Set environments.{environment}.snapshots.resourceGroup (or azure.durableResourceGroup) to the durable resource group (docs/snapshots.md).',
+  },
+  AKS_SNAPSHOT_VOLUME_UNSUPPORTED: {
+    message: 'PersistentVolume {pv} (claim {claim}) cannot be snapshotted: {reason}.',
+    fix: 'Nothing was changed. Only Azure managed disks (the disk.csi.azure.com driver or the in-tree azureDisk volume) are snapshotted; move the data to such a volume, or limit environments.{environment}.snapshots.namespaces to the namespaces that hold only them.',
+  },
+  AKS_SNAPSHOT_DISK_MISSING: {
+    message: 'The disk {disk} of PersistentVolume {pv} (claim {claim}) does not exist in Azure.',
+    fix: 'Nothing was changed. The volume points at a deleted disk: check the claim in the cluster (kubectl describe pv {pv}) and repair or delete it before snapshotting.',
+  },
+  AKS_SNAPSHOT_FAILED: {
+    message: 'The snapshot of disk {disk} (claim {claim}) failed: {reason}.',
+    fix: 'Snapshots taken before it are kept and are not taken again when the run is repeated. Azure allows at most 7 snapshots per disk per 5 minutes and 500 per disk (docs/snapshots.md): after throttling, wait a few minutes and run "snapshot" again.',
+  },
+  AKS_RESTORE_VOLUMES_NOT_FOUND: {
+    message: 'Backup set {backupId} of {environment} has no disk snapshots in {resourceGroup}.',
+    fix: 'Nothing was changed. Check the set id ("backup list") and that its snapshot run finished; snapshots carry the tag aks-bot-backup-set with the set id.',
+  },
+  AKS_RESTORE_VOLUME_CONFLICT: {
+    message: 'Cannot restore claim {claim}: {reason}.',
+    fix: 'Nothing was changed. Restore volumes into a cluster where the chart is not installed yet, or delete the claim (and its volume) first if its data may go.',
+  },
+  AKS_RESTORE_VOLUME_FAILED: {
+    message: 'Restoring claim {claim} from snapshot {snapshot} failed: {reason}.',
+    fix: 'Disks and volumes restored before it are kept and are not made again when the command is repeated; fix the cause named in the message and run it again.',
+  },
   AKS_INTERNAL: {
     message: 'An unexpected error occurred (reference {reference}).',
     fix: 'Nothing was reported to chat beyond this message; the bot log has the details under this reference.',

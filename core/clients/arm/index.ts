@@ -3,6 +3,7 @@ import type { EnvironmentConfig } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
 import { createArmClients, type ArmClientOptions, type TokenCredential } from './clients.js';
 import { createClusterWriter, type ClusterWriter } from './cluster-writes.js';
+import { createComputeClient, createDiskSnapshots, type DiskSnapshots } from './compute.js';
 import { createAzureInventory, createInventoryClients, type AzureInventory } from './inventory.js';
 import { createAzureReader } from './reader.js';
 import type { AzureReader } from './types.js';
@@ -13,6 +14,8 @@ export interface ArmAccess {
   readonly reader: AzureReader;
   readonly writer: ClusterWriter;
   readonly inventory: AzureInventory;
+  /** Disk snapshots and disks restored from them (Microsoft.Compute). */
+  readonly compute: DiskSnapshots;
 }
 
 export interface ArmAccessOptions {
@@ -37,5 +40,7 @@ export function createArmAccess(environment: string, env: EnvironmentConfig, dep
     reader: createAzureReader({ clients, environment, log }),
     writer: createClusterWriter({ clients, environment, log }),
     inventory: createAzureInventory({ clients: createInventoryClients(opts), environment, log, ...(poll !== undefined ? { pollIntervalMs: poll } : {}) }),
+    // snapshots are throttled per disk (docs/snapshots.md): the configured bound of 429 retries applies to them
+    compute: createDiskSnapshots({ compute: createComputeClient({ ...opts, retry: { ...opts.retry, maxRetries: env.snapshots.throttleRetries } }), environment, log, ...(poll !== undefined ? { pollIntervalMs: poll } : {}) }),
   };
 }

@@ -40,6 +40,7 @@ import { createFakeInventory, type FakeInventory } from './inventory.js';
 import { registeredRouteModules, type ArmRequest, type ArmResponse, type ArmRoute, type LongRunningStart } from './routes.js';
 import { makeSelfSignedCert } from './tls.js';
 // Route modules of their own files register here, one import line each (see routes.ts for how a module registers).
+import './compute.js';
 
 export interface FakeSubscription {
   state: 'Enabled' | 'Warned' | 'PastDue' | 'Disabled' | 'Deleted';

@@ -33,8 +33,8 @@ describe('backup commands without a usable backend', () => {
     expect(reply.text).toContain('keyVaultUrl');
   });
 
-  it('restore of anything but mongo is not available; its dry run changes nothing', async () => {
-    const reply = await execute('restore volumes --env prod --backup 20261126T020000Z-abc123 --dry-run', cli, testDeps());
+  it('restore of a target not built yet is not available; its dry run changes nothing', async () => {
+    const reply = await execute('restore cluster-state --env prod --backup 20261126T020000Z-abc123 --dry-run', cli, testDeps());
     expect(reply).toMatchObject({ ok: false, exitCode: 3, code: 'AKS_NOT_AVAILABLE' });
   });
 

@@ -7,13 +7,13 @@ const cli = { actor: 'cli-admin', source: 'cli' } as const;
 describe('execute: parse → validate → authorize → run', () => {
   it('answers plainly that an unbuilt command is not available, changes nothing, and audits it', async () => {
     const deps = testDeps();
-    const reply = await execute('snapshot --env prod', cli, deps);
+    const reply = await execute('health --env prod', cli, deps);
     expect(reply).toMatchObject({ ok: false, exitCode: 3, code: 'AKS_NOT_AVAILABLE' });
-    expect(reply.text).toMatch(/not available yet: disk snapshots arrive/);
+    expect(reply.text).toMatch(/not available yet: health and smoke tests arrive/);
     expect(reply.text).not.toMatch(/success|done|completed/i);
     expect(await deps.store.listRuns()).toEqual([]);
     const [audit] = await deps.store.listAudit({ limit: 5 });
-    expect(audit).toMatchObject({ actor: 'cli-admin', source: 'cli', command: 'snapshot --env="prod"', result: 'unavailable', detail: 'AKS_NOT_AVAILABLE' });
+    expect(audit).toMatchObject({ actor: 'cli-admin', source: 'cli', command: 'health --env="prod"', result: 'unavailable', detail: 'AKS_NOT_AVAILABLE' });
   });
 
   it('says "not available" for a destructive dry run without a plan instead of inventing one', async () => {
