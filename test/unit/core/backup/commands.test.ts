@@ -33,9 +33,11 @@ describe('backup commands without a usable backend', () => {
     expect(reply.text).toContain('keyVaultUrl');
   });
 
-  it('restore of a target not built yet is not available; its dry run changes nothing', async () => {
-    const reply = await execute('restore cluster-state --env prod --backup 20261126T020000Z-abc123 --dry-run', cli, testDeps());
-    expect(reply).toMatchObject({ ok: false, exitCode: 3, code: 'AKS_NOT_AVAILABLE' });
+  it('restore cluster-state without a usable backend fails with its code; its dry run changes nothing', async () => {
+    const deps = testDeps();
+    const reply = await execute('restore cluster-state --env prod --backup 20261126T020000Z-abc123 --dry-run', cli, deps);
+    expect(reply).toMatchObject({ ok: false, code: 'AKS_BACKUP_NOT_CONFIGURED' });
+    expect(await deps.store.listRuns()).toEqual([]);
   });
 
   it('restore mongo --dry-run shows the plan: authenticate everything before dropping anything', async () => {
