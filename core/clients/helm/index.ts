@@ -103,6 +103,16 @@ export function createHelm(deps: HelmDeps): Helm {
     appVersion: r.chart.metadata.appVersion ?? '',
   });
 
+  const rows = (stdout: string, action: string): HelmRelease[] =>
+    parseToolJson(listSchema, stdout, 'helm', action).map((row) => ({
+      name: row.name,
+      namespace: row.namespace,
+      revision: row.revision,
+      status: row.status,
+      chart: row.chart,
+      appVersion: row.app_version,
+    }));
+
   async function install(release: string, chart: string, namespace: string, opts: InstallOptions = {}): Promise<HelmRelease> {
     const args = ['upgrade', '--install', release, chart, '--namespace', namespace, '--output', 'json'];
     if (opts.createNamespace !== false) args.push('--create-namespace');
@@ -130,25 +140,14 @@ export function createHelm(deps: HelmDeps): Helm {
     async listReleases(namespace, opts = {}) {
       const scope = namespace ? ['--namespace', namespace] : ['--all-namespaces'];
       const r = await helm('list', { release: '(all)', namespace: namespace ?? '(all)' }, ['list', '--all', '--max', '0', ...scope, '--output', 'json'], opts);
-      return parseToolJson(listSchema, r.stdout, 'helm', 'list').map((row) => ({
-        name: row.name,
-        namespace: row.namespace,
-        revision: row.revision,
-        status: row.status,
-        chart: row.chart,
-        appVersion: row.app_version,
-      }));
+      return rows(r.stdout, 'list');
     },
 
     async status(release, namespace, opts = {}) {
-      try {
-        const r = await helm('status', { release, namespace }, ['status', release, '--namespace', namespace, '--output', 'json'], opts);
-        return fromRelease(parseToolJson(releaseSchema, r.stdout, 'helm', 'status'));
-      } catch (err) {
-        // helm says so only in its text ("Error: release: not found"); there is no exit code for it
-        if (err instanceof AppError && err.code === 'AKS_HELM_FAILED' && /release: not found/.test(String(err.details.stderr))) return undefined;
-        throw err;
-      }
+      // `helm status -o json` leaves the chart out, and says "not found" only in its text: the list has both
+      const filter = `^${release.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+      const r = await helm('status', { release, namespace }, ['list', '--all', '--max', '0', '--namespace', namespace, '--filter', filter, '--output', 'json'], opts);
+      return rows(r.stdout, 'status').find((row) => row.name === release);
     },
 
     install,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 // Only the fields the bot reads of helm's JSON output (`helm list -o json`, and the release object that
-// `helm status` / `helm upgrade --install` print with `-o json`); everything else helm prints is ignored.
+// `helm upgrade --install -o json` prints); everything else helm prints is ignored.
 
 /** One row of `helm list -o json`: helm prints the revision as a string there. */
 export const listRowSchema = z.object({
@@ -15,7 +15,7 @@ export const listRowSchema = z.object({
 
 export const listSchema = z.array(listRowSchema);
 
-/** The release object of `helm status -o json` and `helm upgrade -o json`. */
+/** The release object of `helm upgrade --install -o json` (`helm status -o json` leaves its chart out). */
 export const releaseSchema = z.object({
   name: z.string(),
   namespace: z.string(),
