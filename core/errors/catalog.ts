@@ -67,12 +67,12 @@ export const errorCatalog = {
     fix: 'Install it (see the README) or set its path in the configuration.',
   },
   AKS_HELM_FAILED: {
-    message: 'helm {action} of the release {release} in namespace {namespace} failed (exit code {exitCode}): {stderr}',
-    fix: 'Read the helm error above: a chart that cannot be found or rendered, values it refuses, or a cluster it cannot reach are the usual causes. Fix that and run the command again.',
+    message: 'helm {action} of the release {release} in namespace {namespace} failed with exit code {exitCode}; helm said: "{stderr}".',
+    fix: 'Read what helm said: a chart that cannot be found or rendered, values it refuses, or a cluster it cannot reach are the usual causes. Fix that and run the command again.',
   },
   AKS_TOFU_FAILED: {
-    message: 'tofu {action} in {workdir} failed (exit code {exitCode}): {stderr}',
-    fix: 'Read the OpenTofu error above: a missing variable or provider, a locked or changed state, or a cloud API that refused the change are the usual causes. Fix that and run the command again; the state shows what was already done.',
+    message: 'tofu {action} in {workdir} failed with exit code {exitCode}; OpenTofu said: "{stderr}".',
+    fix: 'Read what OpenTofu said: a missing variable or provider, a locked or changed state, or a cloud API that refused the change are the usual causes. Fix that and run the command again; the state shows what was already done.',
   },
   AKS_TOOL_OUTPUT_INVALID: {
     message: '{tool} {action} printed output the bot cannot read: {reason}.',
