@@ -1,5 +1,6 @@
 // The one place the bot builds its clients of outside systems: one folder per system (arm, blob, keyvault, kube,
-// mongo-tools) and one cached bundle per environment. Built once by the runtime (bot/runtime.ts) and handed to
+// mongo-tools, helm, tofu) and one cached bundle per environment. helm and tofu are standalone factories, outside
+// the bundle: the configuration names no binary, kubeconfig file or root folder for them. Built once by the runtime (bot/runtime.ts) and handed to
 // everything through the command context, so a backup asked for in chat, queued and then run builds its Azure
 // clients once, and every user of an environment shares one credential (and its token cache).
 //

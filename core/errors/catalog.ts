@@ -66,6 +66,18 @@ export const errorCatalog = {
     message: 'The program {command} is not installed or not on PATH.',
     fix: 'Install it (see the README) or set its path in the configuration.',
   },
+  AKS_HELM_FAILED: {
+    message: 'helm {action} of the release {release} in namespace {namespace} failed with exit code {exitCode}; helm said: "{stderr}".',
+    fix: 'Read what helm said: a chart that cannot be found or rendered, values it refuses, or a cluster it cannot reach are the usual causes. Fix that and run the command again.',
+  },
+  AKS_TOFU_FAILED: {
+    message: 'tofu {action} in {workdir} failed with exit code {exitCode}; OpenTofu said: "{stderr}".',
+    fix: 'Read what OpenTofu said: a missing variable or provider, a locked or changed state, or a cloud API that refused the change are the usual causes. Fix that and run the command again; the state shows what was already done.',
+  },
+  AKS_TOOL_OUTPUT_INVALID: {
+    message: '{tool} {action} printed output the bot cannot read: {reason}.',
+    fix: 'Nothing more was done with it. Check that {tool} is the version the README names (an older or newer one may print another format) and that nothing else writes to its standard output.',
+  },
   AKS_STORE_MIGRATION: {
     message: 'The state database could not be migrated: {reason}.',
     fix: 'Check the database path and that no newer version of the bot wrote to it; restore the file from its backup if needed.',
